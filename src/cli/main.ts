@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { connectBus, dbusErrorText } from '../dbus/bus.js';
+import { runDaemonCommand } from '../daemon/main.js';
+import { applyAndWait, StateManagerClient } from './client.js';
+import { formatPlan, formatProgress, formatResult } from './format.js';
+
+const USAGE = `Usage: op-dbus COMMAND [OPTIONS]
+
+Commands:
+  apply [FILE|-]            make FILE (stdin when absent or -) the desired state; wait and show progress
+  plan FILE | diff FILE     show what apply would change, changing nothing
+  query [-p PLUGIN]...      print the current state as a document (all plugins by default)
+  init --introspect [--output FILE]
+                            capture the machine's current state as a document
+  daemon [OPTIONS]          run the daemon (see op-dbus daemon --help)
+
+Options:
+  --json                    machine-readable output
+  -h, --help                this help
+
+The daemon is reached on the system bus (DBUS_SYSTEM_BUS_ADDRESS, like every D-Bus tool).
+Exit status: 0 success, 1 a resource failed or the job was cancelled, 2 bad usage or an error.`;
+
+class UsageError extends Error {}
+
+async function readDocument(file: string | undefined): Promise<string> {
+  if (file === undefined || file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  return readFile(file, 'utf8');
+}
+
+async function withClient<T>(run: (client: StateManagerClient) => Promise<T>): Promise<T> {
+  const bus = await connectBus('system');
+  try {
+    return await run(new StateManagerClient(bus));
+  } finally {
+    bus.disconnect();
+  }
+}
+
+async function apply(file: string | undefined, json: boolean): Promise<number> {
+  const document = await readDocument(file);
+  const outcome = await withClient((client) =>
+    applyAndWait(client, document, (body) => {
+      if (!json) process.stderr.write(`${formatProgress(body)}\n`);
+    }),
+  );
+  process.stdout.write(json ? `${outcome.result}\n` : `${formatResult(outcome.state, outcome.result)}\n`);
+  return outcome.state === 'done' ? 0 : 1;
+}
+
+async function plan(file: string | undefined, json: boolean): Promise<number> {
+  if (file === undefined) throw new UsageError('plan needs a FILE (or - for stdin)');
+  const document = await readDocument(file);
+  const answer = await withClient((client) => client.plan(document));
+  process.stdout.write(json ? `${answer}\n` : `${formatPlan(answer)}\n`);
+  return 0;
+}
+
+async function query(plugins: string[]): Promise<number> {
+  const answer = await withClient((client) => client.query(plugins));
+  process.stdout.write(`${JSON.stringify(JSON.parse(answer), null, 2)}\n`);
+  return 0;
+}
+
+async function init(introspect: boolean, output: string | undefined): Promise<number> {
+  if (!introspect) throw new UsageError('init needs --introspect (capture the machine through D-Bus)');
+  const answer = await withClient((client) => client.query([]));
+  const text = `${JSON.stringify(JSON.parse(answer), null, 2)}\n`;
+  if (output) await writeFile(output, text);
+  else process.stdout.write(text);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === 'daemon') return runDaemonCommand(rest);
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      plugin: { type: 'string', short: 'p', multiple: true },
+      introspect: { type: 'boolean', default: false },
+      output: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help || command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  switch (command) {
+    case 'apply':
+      return apply(positionals[0], values.json);
+    case 'plan':
+    case 'diff':
+      return plan(positionals[0], values.json);
+    case 'query':
+      return query(values.plugin ?? []);
+    case 'init':
+      return init(values.introspect, values.output);
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const usage = err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+    process.stderr.write(`op-dbus: ${dbusErrorText(err)}\n${usage ? 'Try op-dbus --help.\n' : ''}`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,40 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { AnyPlugin } from '../engine/plugin.js';
+
+/** The only document format version this daemon reads. */
+export const DOCUMENT_VERSION = 1;
+
+/** A validated desired-state document. Plugin sections are checked by each plugin's schema. */
+export interface DesiredDocument {
+  version: typeof DOCUMENT_VERSION;
+  plugins: Readonly<Record<string, unknown>>;
+}
+
+export const SCHEMA_BASE_URL = 'https://opdbus.org/schema';
+
+/**
+ * The schema of a whole document, composed from the registered plugins' schemas:
+ * an unknown plugin or field is an error, never silently ignored.
+ */
+export function buildDocumentSchema(plugins: readonly AnyPlugin[]): TSchema {
+  const sections: Record<string, TSchema> = {};
+  for (const plugin of plugins) sections[plugin.name] = Type.Optional(plugin.schema);
+  return Type.Object(
+    {
+      version: Type.Literal(DOCUMENT_VERSION, { description: 'Document format version.' }),
+      plugins: Type.Object(sections, {
+        additionalProperties: false,
+        description: 'One section per plugin; a plugin that is absent is left alone.',
+      }),
+    },
+    {
+      $id: `${SCHEMA_BASE_URL}/op-dbus.schema.json`,
+      title: 'op-dbus desired-state document',
+      additionalProperties: false,
+    },
+  );
+}
+
+export function emptyDocument(): DesiredDocument {
+  return { version: DOCUMENT_VERSION, plugins: {} };
+}

@@ -1,0 +1,54 @@
+import type { DesiredDocument } from '../document/document.js';
+import type { ResourceOutcome } from './plugin.js';
+
+/** Why a job exists: an Apply call now; drift correction and reconcile come later. */
+export type JobKind = 'apply' | 'reconcile' | 'drift';
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type FinalJobState = Extract<JobState, 'done' | 'failed' | 'cancelled'>;
+
+export type PluginOutcome = ResourceOutcome & { plugin: string };
+
+/** The JSON summary a finished job publishes as its Result property. */
+export interface JobResult {
+  generation: number;
+  summary: { changed: number; unchanged: number; failed: number };
+  resources: PluginOutcome[];
+  /** Set when the job stopped before reaching every resource (cancelled, crashed). */
+  error?: string;
+}
+
+/** One reconcile of the machine against one document, run by the job queue. */
+export class Job {
+  state: JobState = 'queued';
+  percentage = 0;
+  result: JobResult | undefined;
+  finishedAt: number | undefined;
+  private readonly abortController = new AbortController();
+
+  constructor(
+    readonly id: number,
+    readonly kind: JobKind,
+    readonly document: DesiredDocument,
+    readonly generation: number,
+    /** The caller's unique bus name, as the bus reported it. */
+    readonly requestedBy: string,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.abortController.signal;
+  }
+
+  get finished(): boolean {
+    return this.state === 'done' || this.state === 'failed' || this.state === 'cancelled';
+  }
+
+  requestCancel(): void {
+    this.abortController.abort(new Error('job cancelled'));
+  }
+}
+
+export function summarize(generation: number, resources: PluginOutcome[], error?: string): JobResult {
+  const summary = { changed: 0, unchanged: 0, failed: 0 };
+  for (const outcome of resources) summary[outcome.outcome] += 1;
+  return error === undefined ? { generation, summary, resources } : { generation, summary, resources, error };
+}

@@ -1,0 +1,50 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { SCHEMA_BASE_URL } from '../../document/document.js';
+
+/**
+ * Package names as Debian and RPM distributions allow them: letters, digits and
+ * + . _ - , starting with a letter or digit. No shell metacharacters, no spaces.
+ */
+export const PACKAGE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9+._-]{0,127}$';
+/** Versions as dpkg and rpm write them (epoch:upstream-revision, ~ and + included). */
+export const PACKAGE_VERSION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9.+~:_-]{0,127}$';
+
+export const Ensure = Type.Unsafe<'installed' | 'removed' | 'latest'>({
+  type: 'string',
+  enum: ['installed', 'removed', 'latest'],
+  description: 'installed: present (any version unless pinned); removed: absent; latest: present at the newest version available.',
+});
+
+export const PackageSpec = Type.Object(
+  {
+    ensure: Ensure,
+    version: Type.Optional(
+      Type.String({
+        pattern: PACKAGE_VERSION_PATTERN,
+        description: 'Pin this exact version; only with ensure "installed".',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    // A pinned version contradicts "removed" and "latest".
+    dependentSchemas: { version: { properties: { ensure: { const: 'installed' } } } },
+  },
+);
+
+export const PackageKitSection = Type.Object(
+  {
+    packages: Type.Record(Type.String({ pattern: PACKAGE_NAME_PATTERN }), PackageSpec, {
+      description: 'Packages by name.',
+      additionalProperties: false,
+    }),
+  },
+  {
+    $id: `${SCHEMA_BASE_URL}/packagekit.schema.json`,
+    title: 'op-dbus packagekit plugin',
+    additionalProperties: false,
+  },
+);
+
+export type PackageSpec = Static<typeof PackageSpec>;
+export type PackageKitSection = Static<typeof PackageKitSection>;

@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { connectBus, type MessageBus } from '../../src/dbus/bus.js';
+import { BUS_NAME } from '../../src/dbus/state-manager-service.js';
+import { StateManagerClient } from '../../src/cli/client.js';
+import { nameHasOwner } from './packagekit.js';
+import { start, waitFor, type ManagedProcess } from './processes.js';
+import type { SystemBus } from './system-bus.js';
+
+/** The built CLI: tests run what users run. */
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+/** Starts `op-dbus daemon` on the bus and waits until it owns its name. */
+export async function startDaemon(bus: SystemBus, extraArgs: string[] = []): Promise<ManagedProcess> {
+  const daemon = start('op-dbus daemon', process.execPath, [CLI, 'daemon', '--log-level', 'debug', ...extraArgs], bus.env);
+  await waitFor('the daemon to own its name', async () => {
+    if (!daemon.running) throw new Error(`daemon exited: ${daemon.output.join('')}`);
+    return nameHasOwner(bus, BUS_NAME);
+  });
+  return daemon;
+}
+
+/** A separate client connection, as busctl or another program would have. */
+export async function connectClient(bus: SystemBus): Promise<{ bus: MessageBus; client: StateManagerClient }> {
+  const connection = await connectBus(bus.address);
+  return { bus: connection, client: new StateManagerClient(connection) };
+}
