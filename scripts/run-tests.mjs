@@ -19,7 +19,9 @@ function testFiles(dir) {
 
 const args = process.argv.slice(2);
 const groups = args.length === 0 ? ['unit', 'integration'] : args;
-const files = groups.flatMap((group) => (group.endsWith('.ts') ? [group] : testFiles(join('test', group))));
+const files = groups.flatMap((group) =>
+  group.endsWith('.ts') ? [group] : testFiles(join('test', group)),
+);
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 export const PACKAGE_ROOT = new URL('../', import.meta.url);
 
 function readVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { version?: unknown };
+  const manifest = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as {
+    version?: unknown;
+  };
   return typeof manifest.version === 'string' ? manifest.version : '0.0.0';
 }
 

@@ -1,6 +1,11 @@
 import { callMethod, getProperty, type Message, type MessageBus } from '../dbus/bus.js';
 import { SignalRouter } from '../dbus/signal-router.js';
-import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_PATH } from '../dbus/state-manager-service.js';
+import {
+  BUS_NAME,
+  JOB_INTERFACE,
+  MANAGER_INTERFACE,
+  OBJECT_PATH,
+} from '../dbus/state-manager-service.js';
 
 /** Calls on org.opdbus.StateManager, for the CLI and for tests. */
 export class StateManagerClient {
@@ -10,10 +15,22 @@ export class StateManagerClient {
     this.router = new SignalRouter(bus);
   }
 
-  private async call(member: string, signature = '', body: unknown[] = [], timeoutMs = 120_000): Promise<unknown[]> {
+  private async call(
+    member: string,
+    signature = '',
+    body: unknown[] = [],
+    timeoutMs = 120_000,
+  ): Promise<unknown[]> {
     return callMethod(
       this.bus,
-      { destination: BUS_NAME, path: OBJECT_PATH, interface: MANAGER_INTERFACE, member, signature, body },
+      {
+        destination: BUS_NAME,
+        path: OBJECT_PATH,
+        interface: MANAGER_INTERFACE,
+        member,
+        signature,
+        body,
+      },
       timeoutMs,
     );
   }
@@ -64,33 +81,40 @@ export async function applyAndWait(
   document: string,
   onProgress: (body: unknown[]) => void,
 ): Promise<{ jobPath: string } & JobOutcome> {
-  const removed = new Map<string, string>();
-  let jobPath: string | undefined;
+  const removed = new Map<number, string>();
+  // Progress can arrive before Apply's reply names the job: hold it until then.
+  const early: unknown[][] = [];
+  let jobId: number | undefined;
   let wake: () => void = () => undefined;
   const unsubscribe = await client.watch((message) => {
     const body = message.body as unknown[];
     if (message.member === 'JobRemoved') {
-      removed.set(String(body[1]), String(body[2]));
+      removed.set(Number(body[0]), String(body[2]));
       wake();
-    } else if (message.member === 'Progress' && jobPath !== undefined && `${jobPath}`.endsWith(`/${String(body[0])}`)) {
-      onProgress(body);
+    } else if (message.member === 'Progress') {
+      if (jobId === undefined) early.push(body);
+      else if (body[0] === jobId) onProgress(body);
     }
   });
   try {
-    jobPath = await client.apply(document);
-    const path = jobPath;
-    const state = String(await client.jobProperty(path, 'State'));
-    if (!['done', 'failed', 'cancelled'].includes(state)) {
+    const jobPath = await client.apply(document);
+    const id = Number(jobPath.split('/').pop());
+    jobId = id;
+    for (const body of early.splice(0)) if (body[0] === id) onProgress(body);
+    const state = String(await client.jobProperty(jobPath, 'State'));
+    if (!FINAL_STATES.includes(state)) {
       await new Promise<void>((resolve) => {
         wake = () => {
-          if (removed.has(path)) resolve();
+          if (removed.has(id)) resolve();
         };
         wake();
       });
     }
-    const result = String(await client.jobProperty(path, 'Result'));
-    return { jobPath: path, state: removed.get(path) ?? String(await client.jobProperty(path, 'State')), result };
+    const result = String(await client.jobProperty(jobPath, 'Result'));
+    return { jobPath, state: removed.get(id) ?? state, result };
   } finally {
     unsubscribe();
   }
 }
+
+const FINAL_STATES = ['done', 'failed', 'cancelled'];

@@ -50,7 +50,9 @@ async function apply(file: string | undefined, json: boolean): Promise<number> {
       if (!json) process.stderr.write(`${formatProgress(body)}\n`);
     }),
   );
-  process.stdout.write(json ? `${outcome.result}\n` : `${formatResult(outcome.state, outcome.result)}\n`);
+  process.stdout.write(
+    json ? `${outcome.result}\n` : `${formatResult(outcome.state, outcome.result)}\n`,
+  );
   return outcome.state === 'done' ? 0 : 1;
 }
 
@@ -69,7 +71,8 @@ async function query(plugins: string[]): Promise<number> {
 }
 
 async function init(introspect: boolean, output: string | undefined): Promise<number> {
-  if (!introspect) throw new UsageError('init needs --introspect (capture the machine through D-Bus)');
+  if (!introspect)
+    throw new UsageError('init needs --introspect (capture the machine through D-Bus)');
   const answer = await withClient((client) => client.query([]));
   const text = `${JSON.stringify(JSON.parse(answer), null, 2)}\n`;
   if (output) await writeFile(output, text);
@@ -91,7 +94,13 @@ async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help || command === undefined || command === 'help' || command === '--help' || command === '-h') {
+  if (
+    values.help ||
+    command === undefined ||
+    command === 'help' ||
+    command === '--help' ||
+    command === '-h'
+  ) {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
@@ -115,7 +124,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    const usage = err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+    const usage =
+      err instanceof UsageError ||
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
     process.stderr.write(`op-dbus: ${dbusErrorText(err)}\n${usage ? 'Try op-dbus --help.\n' : ''}`);
     process.exitCode = 2;
   },

@@ -22,7 +22,9 @@ export interface DaemonOptions {
   plugins: PluginSettings;
 }
 
-export const DEFAULT_INTERFACE_FILE = fileURLToPath(new URL('dbus-interfaces/org.opdbus.StateManager.xml', PACKAGE_ROOT));
+export const DEFAULT_INTERFACE_FILE = fileURLToPath(
+  new URL('dbus-interfaces/org.opdbus.StateManager.xml', PACKAGE_ROOT),
+);
 
 /** The running daemon: every long-lived piece, started in order and stopped in reverse. */
 export class Daemon {
@@ -43,7 +45,12 @@ export class Daemon {
     bus.on('error', (err: unknown) => log.error({ err }, 'bus connection error'));
     onBusClosed(bus, onBusLost);
     const router = new SignalRouter(bus);
-    const plugins = createPlugins({ systemBus: bus, systemRouter: router, log, settings: options.plugins });
+    const plugins = createPlugins({
+      systemBus: bus,
+      systemRouter: router,
+      log,
+      settings: options.plugins,
+    });
     for (const plugin of plugins) await plugin.start();
     const engine = new StateManager({
       plugins,
@@ -63,7 +70,10 @@ export class Daemon {
 
   private async ownName(): Promise<void> {
     const reply = await this.bus.requestName(BUS_NAME, dbus.NameFlag.DO_NOT_QUEUE);
-    if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) {
+    if (
+      reply !== dbus.RequestNameReply.PRIMARY_OWNER &&
+      reply !== dbus.RequestNameReply.ALREADY_OWNER
+    ) {
       throw new Error(`${BUS_NAME} is already owned by another process`);
     }
   }

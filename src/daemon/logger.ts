@@ -1,6 +1,14 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 
-export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_LEVELS: readonly LevelWithSilent[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
 
 export function isLogLevel(value: string): value is LevelWithSilent {
   return (LOG_LEVELS as readonly string[]).includes(value);

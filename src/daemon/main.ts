@@ -12,7 +12,8 @@ const DAEMON_USAGE = `Usage: op-dbus daemon [OPTIONS]
 
 function positiveNumber(value: string, flag: string): number {
   const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0) throw new Error(`${flag} must be a positive number, got '${value}'`);
+  if (!Number.isFinite(number) || number <= 0)
+    throw new Error(`${flag} must be a positive number, got '${value}'`);
   return number;
 }
 

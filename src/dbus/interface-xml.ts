@@ -56,7 +56,8 @@ function parseArgs(member: XmlMember, defaultDirection: 'in' | 'out'): ArgSpec[]
   return (member.arg ?? []).map((arg, index) => ({
     name: arg.$.name ?? `arg${index}`,
     type: arg.$.type,
-    direction: arg.$.direction === 'out' ? 'out' : arg.$.direction === 'in' ? 'in' : defaultDirection,
+    direction:
+      arg.$.direction === 'out' ? 'out' : arg.$.direction === 'in' ? 'in' : defaultDirection,
   }));
 }
 
@@ -101,15 +102,14 @@ function toInterfaceSpec(xml: XmlInterface): InterfaceSpec {
 
 /** xml2js parses synchronously unless asked not to; this makes that explicit. */
 function parseXml(xml: string): XmlNode {
-  let result: XmlNode | undefined;
-  let failure: unknown;
+  const outcome: { error?: Error; value?: XmlNode } = {};
   parseString(xml, (err: Error | null, parsed: XmlNode) => {
-    failure = err;
-    result = parsed;
+    if (err) outcome.error = err;
+    else outcome.value = parsed;
   });
-  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
-  if (!result) throw new Error('introspection XML did not parse');
-  return result;
+  if (outcome.error) throw outcome.error;
+  if (!outcome.value) throw new Error('introspection XML did not parse');
+  return outcome.value;
 }
 
 /** Parses introspection XML into interface specs, keyed by interface name. */
@@ -161,7 +161,10 @@ const DOCTYPE =
 
 /** Renders the Introspect reply for one object: its interfaces and its child nodes. */
 export function renderIntrospection(interfaces: InterfaceSpec[], children: string[]): string {
-  const builder = new Builder({ headless: true, renderOpts: { pretty: true, indent: '  ', newline: '\n' } });
+  const builder = new Builder({
+    headless: true,
+    renderOpts: { pretty: true, indent: '  ', newline: '\n' },
+  });
   const body = builder.buildObject({
     node: {
       interface: interfaces.map(interfaceToXml),

@@ -65,7 +65,11 @@ export class ServiceHost {
     this.bus.send(MessageClass.newSignal(path, iface.name, member, spec.signature, body));
   }
 
-  emitPropertiesChanged(path: string, iface: InterfaceSpec, changed: Record<string, unknown>): void {
+  emitPropertiesChanged(
+    path: string,
+    iface: InterfaceSpec,
+    changed: Record<string, unknown>,
+  ): void {
     const variants: Record<string, InstanceType<typeof Variant>> = {};
     for (const [name, value] of Object.entries(changed)) {
       const spec = iface.properties.get(name);
@@ -150,17 +154,29 @@ export class ServiceHost {
       case 'Get(ss)': {
         const spec = impl?.spec.properties.get(String(body[1]));
         if (!impl || !spec) {
-          this.replyError(message, ErrorName.UnknownProperty, `no property ${String(body[0])}.${String(body[1])}`);
+          this.replyError(
+            message,
+            ErrorName.UnknownProperty,
+            `no property ${String(body[0])}.${String(body[1])}`,
+          );
           return true;
         }
         this.reply(message, 'v', [new Variant(spec.type, impl.properties()[spec.name])]);
         return true;
       }
       case 'Set(ssv)':
-        this.replyError(message, ErrorName.PropertyReadOnly, 'all op-dbus properties are read-only');
+        this.replyError(
+          message,
+          ErrorName.PropertyReadOnly,
+          'all op-dbus properties are read-only',
+        );
         return true;
       default:
-        this.replyError(message, ErrorName.UnknownMethod, `no such Properties call: ${message.member}(${message.signature ?? ''})`);
+        this.replyError(
+          message,
+          ErrorName.UnknownMethod,
+          `no such Properties call: ${message.member}(${message.signature ?? ''})`,
+        );
         return true;
     }
   }

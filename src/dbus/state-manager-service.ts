@@ -123,16 +123,31 @@ export class StateManagerService {
   };
 
   private readonly onJobRemoved = (job: Job, result: string): void => {
-    this.host.emitSignal(OBJECT_PATH, this.manager, 'JobRemoved', [job.id, jobPath(job.id), result]);
+    this.host.emitSignal(OBJECT_PATH, this.manager, 'JobRemoved', [
+      job.id,
+      jobPath(job.id),
+      result,
+    ]);
   };
 
   private readonly onJobEvicted = (job: Job): void => {
     this.host.unexport(jobPath(job.id));
   };
 
-  private readonly onProgress = (job: Job, plugin: string, report: { resource: string; phase: string; percent: number; message: string }): void => {
+  private readonly onProgress = (
+    job: Job,
+    plugin: string,
+    report: { resource: string; phase: string; percent: number; message: string },
+  ): void => {
     const percent = Math.max(0, Math.min(100, Math.round(report.percent)));
-    this.host.emitSignal(OBJECT_PATH, this.manager, 'Progress', [job.id, plugin, report.resource, report.phase, percent, report.message]);
+    this.host.emitSignal(OBJECT_PATH, this.manager, 'Progress', [
+      job.id,
+      plugin,
+      report.resource,
+      report.phase,
+      percent,
+      report.message,
+    ]);
   };
 
   private readonly onStateChanged = (changed: string[]): void => {

@@ -15,7 +15,10 @@ function invalid(problems: string[]): OpdbusError {
   const lines = shown.map((problem) => `  ${problem}`);
   if (more > 0) lines.push(`  ... and ${more} more`);
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  return new OpdbusError(ErrorName.InvalidDocument, `invalid document (${count}):\n${lines.join('\n')}`);
+  return new OpdbusError(
+    ErrorName.InvalidDocument,
+    `invalid document (${count}):\n${lines.join('\n')}`,
+  );
 }
 
 /** Nesting depth of a parsed JSON value, without recursion (a hostile document can be deep). */
@@ -42,7 +45,10 @@ function describe(error: ErrorObject): string {
   switch (error.keyword) {
     case 'additionalProperties': {
       const name = String(params.additionalProperty);
-      const parent = error.parentSchema as { patternProperties?: Record<string, unknown>; properties?: object };
+      const parent = error.parentSchema as {
+        patternProperties?: Record<string, unknown>;
+        properties?: object;
+      };
       const pattern = Object.keys(parent?.patternProperties ?? {})[0];
       if (pattern) return `${path}: '${name}' is not a valid name (must match ${pattern})`;
       const known = Object.keys(parent?.properties ?? {}).join(', ');

@@ -10,7 +10,11 @@ export class JobQueue {
   private idle: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly run: (job: Job) => Promise<void>) {}
+  constructor(
+    private readonly run: (job: Job) => Promise<void>,
+    /** A job that throws must not stop the jobs behind it. */
+    private readonly onError: (job: Job, err: unknown) => void = () => undefined,
+  ) {}
 
   enqueue(job: Job): void {
     if (this.stopped) throw new Error('job queue is stopped');
@@ -34,6 +38,11 @@ export class JobQueue {
     return true;
   }
 
+  /** Resolves when no job is running or waiting. */
+  whenIdle(): Promise<void> {
+    return this.idle;
+  }
+
   /** Takes no new jobs, drops those waiting, and resolves when the running one ends. */
   async stop(): Promise<Job[]> {
     this.stopped = true;
@@ -47,6 +56,8 @@ export class JobQueue {
       this.running = job;
       try {
         await this.run(job);
+      } catch (err) {
+        this.onError(job, err);
       } finally {
         this.running = undefined;
       }

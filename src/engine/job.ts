@@ -47,8 +47,14 @@ export class Job {
   }
 }
 
-export function summarize(generation: number, resources: PluginOutcome[], error?: string): JobResult {
+export function summarize(
+  generation: number,
+  resources: PluginOutcome[],
+  error?: string,
+): JobResult {
   const summary = { changed: 0, unchanged: 0, failed: 0 };
   for (const outcome of resources) summary[outcome.outcome] += 1;
-  return error === undefined ? { generation, summary, resources } : { generation, summary, resources, error };
+  return error === undefined
+    ? { generation, summary, resources }
+    : { generation, summary, resources, error };
 }

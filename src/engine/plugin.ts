@@ -66,7 +66,12 @@ export interface Plugin<Section = unknown, Observed = unknown> {
    * Makes the changes (never 'none'), batched as the service allows, and reports an
    * outcome for each. The engine verifies afterwards by observing and planning again.
    */
-  apply(changes: PlannedChange[], desired: Section, observed: Observed, ctx: PluginContext): Promise<ResourceOutcome[]>;
+  apply(
+    changes: PlannedChange[],
+    desired: Section,
+    observed: Observed,
+    ctx: PluginContext,
+  ): Promise<ResourceOutcome[]>;
 
   /** The machine's current state as a section that Apply accepts and that plans no change. */
   query(ctx: PluginContext): Promise<Section>;

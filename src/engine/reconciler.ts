@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import type { DesiredDocument } from '../document/document.js';
 import { errorMessage } from '../errors.js';
-import type { AnyPlugin, PlannedChange, PluginContext, ProgressReport, ResourceOutcome } from './plugin.js';
+import type {
+  AnyPlugin,
+  PlannedChange,
+  PluginContext,
+  ProgressReport,
+  ResourceOutcome,
+} from './plugin.js';
 import type { PluginOutcome } from './job.js';
 
 /** A planned change with the plugin it belongs to: one row of Plan's answer. */
@@ -41,7 +47,10 @@ export class Reconciler {
     const sections = this.sectionsOf(document);
     const actions: PlanAction[] = [];
     for (const [index, [plugin, section]] of sections.entries()) {
-      const observed = await plugin.observe(section, this.context(plugin, index, sections.length, hooks));
+      const observed = await plugin.observe(
+        section,
+        this.context(plugin, index, sections.length, hooks),
+      );
       for (const { resource, action, from, to } of plugin.plan(section, observed)) {
         actions.push({ plugin: plugin.name, resource, action, from, to });
       }
@@ -62,10 +71,19 @@ export class Reconciler {
     return outcomes;
   }
 
-  private async reconcilePlugin(plugin: AnyPlugin, section: unknown, ctx: PluginContext): Promise<ResourceOutcome[]> {
+  private async reconcilePlugin(
+    plugin: AnyPlugin,
+    section: unknown,
+    ctx: PluginContext,
+  ): Promise<ResourceOutcome[]> {
     let changes: PlannedChange[] = [];
     try {
-      ctx.progress({ resource: '', phase: 'resolving', percent: 0, message: 'reading current state' });
+      ctx.progress({
+        resource: '',
+        phase: 'resolving',
+        percent: 0,
+        message: 'reading current state',
+      });
       const observed = await plugin.observe(section, ctx);
       changes = plugin.plan(section, observed);
       const pending = changes.filter((change) => change.action !== 'none');
@@ -76,7 +94,12 @@ export class Reconciler {
       ctx.log.warn({ err: errorMessage(err) }, 'plugin failed');
       const error = errorMessage(err);
       const resources = changes.length > 0 ? changes : [{ resource: '', action: 'none' }];
-      return resources.map((change) => ({ resource: change.resource, outcome: 'failed', action: change.action, error }));
+      return resources.map((change) => ({
+        resource: change.resource,
+        outcome: 'failed',
+        action: change.action,
+        error,
+      }));
     }
   }
 
@@ -93,12 +116,23 @@ export class Reconciler {
   ): Promise<ResourceOutcome[]> {
     const appliedByResource = new Map(applied.map((outcome) => [outcome.resource, outcome]));
     const needsVerify = applied.length > 0;
-    ctx.progress({ resource: '', phase: 'verifying', percent: 100, message: 'checking the result' });
+    ctx.progress({
+      resource: '',
+      phase: 'verifying',
+      percent: 100,
+      message: 'checking the result',
+    });
     const remaining = needsVerify
-      ? new Map(plugin.plan(section, await plugin.observe(section, ctx)).filter((c) => c.action !== 'none').map((c) => [c.resource, c]))
+      ? new Map(
+          plugin
+            .plan(section, await plugin.observe(section, ctx))
+            .filter((c) => c.action !== 'none')
+            .map((c) => [c.resource, c]),
+        )
       : new Map<string, PlannedChange>();
     return planned.map((change): ResourceOutcome => {
-      if (change.action === 'none') return { resource: change.resource, outcome: 'unchanged', action: 'none' };
+      if (change.action === 'none')
+        return { resource: change.resource, outcome: 'unchanged', action: 'none' };
       const outcome = appliedByResource.get(change.resource);
       if (outcome?.outcome === 'failed') return outcome;
       const left = remaining.get(change.resource);
@@ -116,7 +150,9 @@ export class Reconciler {
 
   /** The current state of the named plugins, as a document. */
   async query(names: readonly string[], hooks: RunHooks): Promise<DesiredDocument> {
-    const chosen = this.plugins.filter((plugin) => names.length === 0 || names.includes(plugin.name));
+    const chosen = this.plugins.filter(
+      (plugin) => names.length === 0 || names.includes(plugin.name),
+    );
     const plugins: Record<string, unknown> = {};
     for (const [index, plugin] of chosen.entries()) {
       plugins[plugin.name] = await plugin.query(this.context(plugin, index, chosen.length, hooks));

@@ -48,7 +48,10 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
   constructor(private readonly options: StateManagerOptions) {
     super();
     this.reconciler = new Reconciler(options.plugins);
-    this.queue = new JobQueue((job) => this.runJob(job));
+    this.queue = new JobQueue(
+      (job) => this.runJob(job),
+      (job, err) => options.log.error({ err, job: job.id }, 'job runner failed'),
+    );
   }
 
   get pluginNames(): string[] {
@@ -106,7 +109,10 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
 
   cancel(job: Job): void {
     if (job.finished) {
-      throw new OpdbusError(ErrorName.JobFinished, `job ${job.id} has already finished (${job.state})`);
+      throw new OpdbusError(
+        ErrorName.JobFinished,
+        `job ${job.id} has already finished (${job.state})`,
+      );
     }
     if (this.queue.remove(job)) {
       this.finish(job, 'cancelled', summarize(job.generation, [], 'cancelled before it started'));
@@ -121,7 +127,11 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
     this.emit('state-changed', ['Status']);
     this.queue.current?.requestCancel();
     for (const job of await this.queue.stop()) {
-      this.finish(job, 'cancelled', summarize(job.generation, [], 'daemon stopped before the job started'));
+      this.finish(
+        job,
+        'cancelled',
+        summarize(job.generation, [], 'daemon stopped before the job started'),
+      );
     }
   }
 
@@ -138,7 +148,11 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
   }
 
   private readHooks(): RunHooks {
-    return { signal: new AbortController().signal, log: this.options.log, progress: () => undefined };
+    return {
+      signal: new AbortController().signal,
+      log: this.options.log,
+      progress: () => undefined,
+    };
   }
 
   private async runJob(job: Job): Promise<void> {
@@ -151,7 +165,8 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
       const outcomes = await this.reconciler.reconcile(job.document, {
         signal: job.signal,
         log,
-        progress: (plugin, index, count, report) => this.reportProgress(job, plugin, index, count, report),
+        progress: (plugin, index, count, report) =>
+          this.reportProgress(job, plugin, index, count, report),
       });
       const result = summarize(job.generation, outcomes);
       const state = result.summary.failed > 0 ? 'failed' : 'done';
@@ -160,13 +175,25 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
     } catch (err) {
       const cancelled = job.signal.aborted;
       if (!cancelled) log.error({ err }, 'job crashed');
-      this.finish(job, cancelled ? 'cancelled' : 'failed', summarize(job.generation, [], errorMessage(err)));
+      this.finish(
+        job,
+        cancelled ? 'cancelled' : 'failed',
+        summarize(job.generation, [], errorMessage(err)),
+      );
     }
   }
 
-  private reportProgress(job: Job, plugin: string, index: number, count: number, report: ProgressReport): void {
+  private reportProgress(
+    job: Job,
+    plugin: string,
+    index: number,
+    count: number,
+    report: ProgressReport,
+  ): void {
     this.emit('progress', job, plugin, report);
-    const overall = Math.floor(((index + Math.min(report.percent, 100) / 100) / Math.max(count, 1)) * 100);
+    const overall = Math.floor(
+      ((index + Math.min(report.percent, 100) / 100) / Math.max(count, 1)) * 100,
+    );
     if (overall > job.percentage && overall < 100) {
       job.percentage = overall;
       this.emit('job-changed', job, ['Percentage']);
@@ -184,7 +211,10 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
     job.result = result;
     job.percentage = 100;
     job.finishedAt = Date.now();
-    this.options.log.info({ job: job.id, state, summary: result.summary, error: result.error }, 'job finished');
+    this.options.log.info(
+      { job: job.id, state, summary: result.summary, error: result.error },
+      'job finished',
+    );
     this.emit('job-changed', job, ['State', 'Percentage', 'Result']);
     this.emit('job-removed', job, state);
     this.emit('state-changed', ['Status']);

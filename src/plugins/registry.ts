@@ -22,7 +22,14 @@ export interface PluginSettings {
  * a unit or a setting often comes with its package.
  */
 export function createPlugins(deps: PluginDependencies): AnyPlugin[] {
-  const plugins: AnyPlugin[] = [new PackageKitPlugin({ bus: deps.systemBus, router: deps.systemRouter, log: deps.log, ...deps.settings.packagekit })];
+  const plugins: AnyPlugin[] = [
+    new PackageKitPlugin({
+      bus: deps.systemBus,
+      router: deps.systemRouter,
+      log: deps.log,
+      ...deps.settings.packagekit,
+    }),
+  ];
   checkNames(plugins);
   return plugins;
 }
@@ -31,7 +38,8 @@ export function createPlugins(deps: PluginDependencies): AnyPlugin[] {
 export function checkNames(plugins: readonly AnyPlugin[]): void {
   const seen = new Set<string>();
   for (const plugin of plugins) {
-    if (!/^[a-z][a-z0-9_]*$/.test(plugin.name)) throw new Error(`plugin name '${plugin.name}' is not a valid document key`);
+    if (!/^[a-z][a-z0-9_]*$/.test(plugin.name))
+      throw new Error(`plugin name '${plugin.name}' is not a valid document key`);
     if (seen.has(plugin.name)) throw new Error(`two plugins are named '${plugin.name}'`);
     seen.add(plugin.name);
   }

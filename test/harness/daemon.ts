@@ -10,8 +10,16 @@ import type { SystemBus } from './system-bus.js';
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 /** Starts `op-dbus daemon` on the bus and waits until it owns its name. */
-export async function startDaemon(bus: SystemBus, extraArgs: string[] = []): Promise<ManagedProcess> {
-  const daemon = start('op-dbus daemon', process.execPath, [CLI, 'daemon', '--log-level', 'debug', ...extraArgs], bus.env);
+export async function startDaemon(
+  bus: SystemBus,
+  extraArgs: string[] = [],
+): Promise<ManagedProcess> {
+  const daemon = start(
+    'op-dbus daemon',
+    process.execPath,
+    [CLI, 'daemon', '--log-level', 'debug', ...extraArgs],
+    bus.env,
+  );
   await waitFor('the daemon to own its name', async () => {
     if (!daemon.running) throw new Error(`daemon exited: ${daemon.output.join('')}`);
     return nameHasOwner(bus, BUS_NAME);
@@ -20,7 +28,9 @@ export async function startDaemon(bus: SystemBus, extraArgs: string[] = []): Pro
 }
 
 /** A separate client connection, as busctl or another program would have. */
-export async function connectClient(bus: SystemBus): Promise<{ bus: MessageBus; client: StateManagerClient }> {
+export async function connectClient(
+  bus: SystemBus,
+): Promise<{ bus: MessageBus; client: StateManagerClient }> {
   const connection = await connectBus(bus.address);
   return { bus: connection, client: new StateManagerClient(connection) };
 }

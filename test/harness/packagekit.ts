@@ -27,7 +27,12 @@ export async function nameHasOwner(bus: SystemBus, name: string): Promise<boolea
  * without systemd) and waits until it owns its name.
  */
 export async function startPackageKit(bus: SystemBus, backend: Backend): Promise<ManagedProcess> {
-  const process = start('packagekitd', '/usr/libexec/packagekitd', [`--backend=${backend}`, '--disable-timer', '--keep-environment'], bus.env);
+  const process = start(
+    'packagekitd',
+    '/usr/libexec/packagekitd',
+    [`--backend=${backend}`, '--disable-timer', '--keep-environment'],
+    bus.env,
+  );
   await waitFor('packagekitd to own its name', async () => {
     if (!process.running) throw new Error(`packagekitd exited: ${process.output.join('')}`);
     return nameHasOwner(bus, 'org.freedesktop.PackageKit');

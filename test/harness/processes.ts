@@ -2,7 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Polls `check` until it returns true or the time is up. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -10,7 +14,8 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     } catch {
       // not ready yet
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
   }
 }
@@ -20,7 +25,10 @@ export class ManagedProcess {
   readonly output: string[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(readonly child: ChildProcess, readonly name: string) {
+  constructor(
+    readonly child: ChildProcess,
+    readonly name: string,
+  ) {
     const keep = (chunk: Buffer): void => {
       this.output.push(chunk.toString('utf8'));
       if (this.output.length > 2000) this.output.shift();
@@ -53,7 +61,12 @@ export class ManagedProcess {
   }
 }
 
-export function start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
+export function start(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): ManagedProcess {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new ManagedProcess(child, name);
 }

@@ -15,7 +15,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { backend?: Backend; daemonArgs?: string[] } = {}): Promise<Stack> {
+export async function startStack(
+  options: { backend?: Backend; daemonArgs?: string[] } = {},
+): Promise<Stack> {
   const bus = await startSystemBus();
   const started: { stop(): Promise<unknown> }[] = [bus];
   try {

@@ -6,7 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { waitFor } from './processes.js';
 import { existsSync } from 'node:fs';
 
-export const PROJECT_POLICY = fileURLToPath(new URL('../../dbus-interfaces/org.opdbus.StateManager.conf', import.meta.url));
+export const PROJECT_POLICY = fileURLToPath(
+  new URL('../../dbus-interfaces/org.opdbus.StateManager.conf', import.meta.url),
+);
 
 /** A private dbus-daemon of type system, with the real system policies and the project's own. */
 export interface SystemBus {
@@ -60,7 +62,9 @@ export async function startSystemBus(): Promise<SystemBus> {
   const socket = join(dir, 'system_bus_socket');
   const config = join(dir, 'system.conf');
   await writeFile(config, busConfig(socket));
-  const out = execFileSync('dbus-daemon', [`--config-file=${config}`, '--fork', '--print-pid'], { encoding: 'utf8' });
+  const out = execFileSync('dbus-daemon', [`--config-file=${config}`, '--fork', '--print-pid'], {
+    encoding: 'utf8',
+  });
   const pid = Number(out.trim().split('\n')[0]);
   const address = `unix:path=${socket}`;
   await waitFor('the system bus socket', () => existsSync(socket));

@@ -19,7 +19,12 @@ export class SignalRecorder {
     this.router = new SignalRouter(bus);
     this.router.subscribe({}, (message: Message) => {
       if (message.sender === 'org.freedesktop.DBus') return;
-      this.signals.push({ path: message.path, interface: message.interface, member: message.member, body: message.body as unknown[] });
+      this.signals.push({
+        path: message.path,
+        interface: message.interface,
+        member: message.member,
+        body: message.body as unknown[],
+      });
     });
   }
 
@@ -34,7 +39,11 @@ export class SignalRecorder {
   }
 
   async waitForJobRemoved(jobId: number, timeoutMs = 60_000): Promise<RecordedSignal> {
-    await waitFor(`JobRemoved for job ${jobId}`, () => this.named('JobRemoved').some((s) => s.body[0] === jobId), timeoutMs);
+    await waitFor(
+      `JobRemoved for job ${jobId}`,
+      () => this.named('JobRemoved').some((s) => s.body[0] === jobId),
+      timeoutMs,
+    );
     return this.named('JobRemoved').find((s) => s.body[0] === jobId) as RecordedSignal;
   }
 
@@ -44,12 +53,39 @@ export class SignalRecorder {
 }
 
 /** A raw call to the manager object, for wrong signatures and unknown members. */
-export function rawCall(bus: MessageBus, member: string, signature: string, body: unknown[], iface = MANAGER_INTERFACE, path = OBJECT_PATH): Promise<unknown[]> {
-  return callMethod(bus, { destination: BUS_NAME, path, interface: iface, member, signature, body });
+export function rawCall(
+  bus: MessageBus,
+  member: string,
+  signature: string,
+  body: unknown[],
+  iface = MANAGER_INTERFACE,
+  path = OBJECT_PATH,
+): Promise<unknown[]> {
+  return callMethod(bus, {
+    destination: BUS_NAME,
+    path,
+    interface: iface,
+    member,
+    signature,
+    body,
+  });
 }
 
-async function busCall(bus: MessageBus, iface: string, member: string, signature: string, body: unknown[]): Promise<unknown[]> {
-  return callMethod(bus, { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: iface, member, signature, body });
+async function busCall(
+  bus: MessageBus,
+  iface: string,
+  member: string,
+  signature: string,
+  body: unknown[],
+): Promise<unknown[]> {
+  return callMethod(bus, {
+    destination: 'org.freedesktop.DBus',
+    path: '/org/freedesktop/DBus',
+    interface: iface,
+    member,
+    signature,
+    body,
+  });
 }
 
 export async function ownerOf(bus: MessageBus, name: string): Promise<string> {
@@ -58,7 +94,13 @@ export async function ownerOf(bus: MessageBus, name: string): Promise<string> {
 
 /** How many match rules a connection holds on the bus (dbus-daemon's Debug.Stats). */
 export async function matchRuleCount(bus: MessageBus, uniqueName: string): Promise<number> {
-  const [stats] = await busCall(bus, 'org.freedesktop.DBus.Debug.Stats', 'GetConnectionStats', 's', [uniqueName]);
+  const [stats] = await busCall(
+    bus,
+    'org.freedesktop.DBus.Debug.Stats',
+    'GetConnectionStats',
+    's',
+    [uniqueName],
+  );
   return Number((stats as Record<string, { value: unknown }>).MatchRules?.value);
 }
 

@@ -2,8 +2,17 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { callMethod } from '../../src/dbus/bus.js';
-import { parseChildNodes, parseInterfaces, type InterfaceSpec } from '../../src/dbus/interface-xml.js';
-import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/state-manager-service.js';
+import {
+  parseChildNodes,
+  parseInterfaces,
+  type InterfaceSpec,
+} from '../../src/dbus/interface-xml.js';
+import {
+  BUS_NAME,
+  JOB_INTERFACE,
+  MANAGER_INTERFACE,
+  OBJECT_PATH,
+} from '../../src/dbus/state-manager-service.js';
 import { ErrorName } from '../../src/errors.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { errorOf, rawCall, SignalRecorder, jobIdOf } from '../helpers/bus-client.js';
@@ -42,7 +51,10 @@ describe('D-Bus API contract (real bus, real packagekitd, real daemon)', () => {
 
   it('exports exactly the manager interface of dbus-interfaces/ at the manager path', async () => {
     const live = parseInterfaces(await introspect(stack, OBJECT_PATH));
-    assert.deepEqual(comparable(live.get(MANAGER_INTERFACE)), comparable(fileInterfaces.get(MANAGER_INTERFACE)));
+    assert.deepEqual(
+      comparable(live.get(MANAGER_INTERFACE)),
+      comparable(fileInterfaces.get(MANAGER_INTERFACE)),
+    );
     assert.ok(!live.has(JOB_INTERFACE), 'the job interface belongs on job objects only');
   });
 
@@ -50,7 +62,10 @@ describe('D-Bus API contract (real bus, real packagekitd, real daemon)', () => {
     const path = await stack.client.apply(packagesDocument({ glib2: 'installed' }));
     assert.match(path, /^\/org\/opdbus\/StateManager\/job\/\d+$/);
     const live = parseInterfaces(await introspect(stack, path));
-    assert.deepEqual(comparable(live.get(JOB_INTERFACE)), comparable(fileInterfaces.get(JOB_INTERFACE)));
+    assert.deepEqual(
+      comparable(live.get(JOB_INTERFACE)),
+      comparable(fileInterfaces.get(JOB_INTERFACE)),
+    );
     assert.ok(parseChildNodes(await introspect(stack, OBJECT_PATH)).includes('job'));
     assert.ok(parseChildNodes(await introspect(stack, '/')).includes('org'));
   });
@@ -105,8 +120,14 @@ describe('D-Bus API contract (real bus, real packagekitd, real daemon)', () => {
     ];
     for (const document of invalid) {
       for (const method of ['Apply', 'Plan'] as const) {
-        const error = await errorOf(method === 'Apply' ? stack.client.apply(document) : stack.client.plan(document));
-        assert.equal(error.type, ErrorName.InvalidDocument, `${method} of ${document.slice(0, 40)}`);
+        const error = await errorOf(
+          method === 'Apply' ? stack.client.apply(document) : stack.client.plan(document),
+        );
+        assert.equal(
+          error.type,
+          ErrorName.InvalidDocument,
+          `${method} of ${document.slice(0, 40)}`,
+        );
         assert.match(error.text, /invalid document \(\d+ problems?\):\n {2}\//);
       }
     }

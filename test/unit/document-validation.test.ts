@@ -2,14 +2,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { buildDocumentSchema } from '../../src/document/document.js';
-import { DocumentValidator, MAX_DOCUMENT_BYTES, MAX_DOCUMENT_DEPTH } from '../../src/document/validator.js';
+import {
+  DocumentValidator,
+  MAX_DOCUMENT_BYTES,
+  MAX_DOCUMENT_DEPTH,
+} from '../../src/document/validator.js';
 import type { AnyPlugin } from '../../src/engine/plugin.js';
 import { ErrorName, OpdbusError } from '../../src/errors.js';
 import { PackageKitSection } from '../../src/plugins/packagekit/schema.js';
 import { packagesDocument } from '../helpers/documents.js';
 
 // Only name and schema matter to validation; the rest of the plugin is never called.
-const packagekitSchemaOnly = { name: 'packagekit', schema: PackageKitSection } as unknown as AnyPlugin;
+const packagekitSchemaOnly = {
+  name: 'packagekit',
+  schema: PackageKitSection,
+} as unknown as AnyPlugin;
 const validator = new DocumentValidator(buildDocumentSchema([packagekitSchemaOnly]));
 
 function problemsOf(text: string): string {
@@ -30,9 +37,19 @@ function nested(depth: number): string {
 describe('document validation', () => {
   it('accepts the documented example and freezes it', () => {
     const document = validator.parse(
-      packagesDocument({ hello: 'installed', sl: 'removed', vim: 'latest', bash: { ensure: 'installed', version: '5.2.15-2+b8' } }),
+      packagesDocument({
+        hello: 'installed',
+        sl: 'removed',
+        vim: 'latest',
+        bash: { ensure: 'installed', version: '5.2.15-2+b8' },
+      }),
     );
-    assert.deepEqual(Object.keys((document.plugins.packagekit as { packages: object }).packages), ['hello', 'sl', 'vim', 'bash']);
+    assert.deepEqual(Object.keys((document.plugins.packagekit as { packages: object }).packages), [
+      'hello',
+      'sl',
+      'vim',
+      'bash',
+    ]);
     assert.ok(Object.isFrozen(document.plugins.packagekit));
   });
 
@@ -46,22 +63,81 @@ describe('document validation', () => {
     ['a JSON array', '[]', [/\/: must be object/]],
     ['a wrong version', '{"version":2,"plugins":{}}', [/\/version: must be 1/]],
     ['a missing plugins field', '{"version":1}', [/\/: missing required field 'plugins'/]],
-    ['an unknown top-level field', '{"version":1,"plugins":{},"extra":true}', [/\/: unknown field 'extra'/]],
-    ['an unknown plugin', '{"version":1,"plugins":{"nosuchplugin":{}}}', [/\/plugins: unknown plugin 'nosuchplugin' \(known: packagekit\)/]],
-    ['an unknown field in a package', packagesDocument({ hello: { ensure: 'installed', colour: 'red' } as never }), [/\/plugins\/packagekit\/packages\/hello: unknown field 'colour'/]],
-    ['a wrong ensure', packagesDocument({ hello: 'present' as never }), [/\/plugins\/packagekit\/packages\/hello\/ensure: must be one of "installed", "removed", "latest"/]],
-    ['a wrong type', '{"version":1,"plugins":{"packagekit":{"packages":{"hello":{"ensure":7}}}}}', [/\/ensure: must be string/]],
+    [
+      'an unknown top-level field',
+      '{"version":1,"plugins":{},"extra":true}',
+      [/\/: unknown field 'extra'/],
+    ],
+    [
+      'an unknown plugin',
+      '{"version":1,"plugins":{"nosuchplugin":{}}}',
+      [/\/plugins: unknown plugin 'nosuchplugin' \(known: packagekit\)/],
+    ],
+    [
+      'an unknown field in a package',
+      packagesDocument({ hello: { ensure: 'installed', colour: 'red' } as never }),
+      [/\/plugins\/packagekit\/packages\/hello: unknown field 'colour'/],
+    ],
+    [
+      'a wrong ensure',
+      packagesDocument({ hello: 'present' as never }),
+      [
+        /\/plugins\/packagekit\/packages\/hello\/ensure: must be one of "installed", "removed", "latest"/,
+      ],
+    ],
+    [
+      'a wrong type',
+      '{"version":1,"plugins":{"packagekit":{"packages":{"hello":{"ensure":7}}}}}',
+      [/\/ensure: must be string/],
+    ],
     ['an empty package name', packagesDocument({ '': 'installed' }), [/'' is not a valid name/]],
-    ['a name with a semicolon', packagesDocument({ 'hello; rm -rf /': 'installed' }), [/'hello; rm -rf \/' is not a valid name/]],
-    ['a name with command substitution', packagesDocument({ '$(reboot)': 'installed' }), [/'\$\(reboot\)' is not a valid name/]],
-    ['a name with backticks', packagesDocument({ '`id`': 'installed' }), [/'`id`' is not a valid name/]],
-    ['a name with a pipe', packagesDocument({ 'a|b': 'installed' }), [/'a\|b' is not a valid name/]],
+    [
+      'a name with a semicolon',
+      packagesDocument({ 'hello; rm -rf /': 'installed' }),
+      [/'hello; rm -rf \/' is not a valid name/],
+    ],
+    [
+      'a name with command substitution',
+      packagesDocument({ '$(reboot)': 'installed' }),
+      [/'\$\(reboot\)' is not a valid name/],
+    ],
+    [
+      'a name with backticks',
+      packagesDocument({ '`id`': 'installed' }),
+      [/'`id`' is not a valid name/],
+    ],
+    [
+      'a name with a pipe',
+      packagesDocument({ 'a|b': 'installed' }),
+      [/'a\|b' is not a valid name/],
+    ],
     ['a name with a newline', packagesDocument({ 'a\nb': 'installed' }), [/is not a valid name/]],
-    ['a name starting with a dash', packagesDocument({ '-rf': 'installed' }), [/'-rf' is not a valid name/]],
-    ['a version with a shell character', packagesDocument({ hello: { ensure: 'installed', version: '1.0;ls' } }), [/\/hello\/version: must match pattern/]],
-    ['a version pinned with removed', packagesDocument({ hello: { ensure: 'removed', version: '1.0' } }), [/\/hello\/ensure: must be "installed"/]],
+    [
+      'a name starting with a dash',
+      packagesDocument({ '-rf': 'installed' }),
+      [/'-rf' is not a valid name/],
+    ],
+    [
+      'a version with a shell character',
+      packagesDocument({ hello: { ensure: 'installed', version: '1.0;ls' } }),
+      [/\/hello\/version: must match pattern/],
+    ],
+    [
+      'a version pinned with removed',
+      packagesDocument({ hello: { ensure: 'removed', version: '1.0' } }),
+      [/\/hello\/ensure: must be "installed"/],
+    ],
     ['deep nesting', nested(MAX_DOCUMENT_DEPTH + 5), [/nested deeper than 32 levels/]],
-    ['several problems at once', '{"version":3,"plugins":{"bogus":1,"packagekit":{"packages":{"a b":{"ensure":"x"}}}}}', [/\(3 problems\)/, /\/version: must be 1/, /unknown plugin 'bogus'/, /'a b' is not a valid name/]],
+    [
+      'several problems at once',
+      '{"version":3,"plugins":{"bogus":1,"packagekit":{"packages":{"a b":{"ensure":"x"}}}}}',
+      [
+        /\(3 problems\)/,
+        /\/version: must be 1/,
+        /unknown plugin 'bogus'/,
+        /'a b' is not a valid name/,
+      ],
+    ],
   ];
 
   for (const [name, text, expected] of cases) {
@@ -78,7 +154,9 @@ describe('document validation', () => {
   });
 
   it('lists at most 50 problems and says how many more', () => {
-    const many = Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`bad name ${i}`, 'installed' as const]));
+    const many = Object.fromEntries(
+      Array.from({ length: 80 }, (_, i) => [`bad name ${i}`, 'installed' as const]),
+    );
     const message = problemsOf(packagesDocument(many));
     assert.match(message, /\(80 problems\)/);
     assert.match(message, /\.\.\. and 30 more/);
@@ -90,7 +168,12 @@ describe('document validation', () => {
   });
 
   it('builds a schema that rejects plugins it was not given', () => {
-    const bare = new DocumentValidator(buildDocumentSchema([{ name: 'other', schema: Type.Object({}) } as unknown as AnyPlugin]));
-    assert.throws(() => bare.parse(packagesDocument({ hello: 'installed' })), /unknown plugin 'packagekit' \(known: other\)/);
+    const bare = new DocumentValidator(
+      buildDocumentSchema([{ name: 'other', schema: Type.Object({}) } as unknown as AnyPlugin]),
+    );
+    assert.throws(
+      () => bare.parse(packagesDocument({ hello: 'installed' })),
+      /unknown plugin 'packagekit' \(known: other\)/,
+    );
   });
 });

@@ -28,7 +28,7 @@ export type TransactionEvent =
   | { type: 'status'; phase: string; status: string }
   | { type: 'percentage'; percent: number }
   | { type: 'package'; package: PkPackage }
-  | { type: 'item-progress'; id: string; percent: number };
+  | { type: 'item-progress'; id: string; phase: string; percent: number };
 
 /** A transaction that PackageKit finished with an error, with PackageKit's own words. */
 export class PackageKitError extends Error {
@@ -74,8 +74,9 @@ export class PackageKitClient {
       `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${PK_NAME}'`,
     );
     this.unsubscribes = [
-      this.router.subscribe({ interface: 'org.freedesktop.DBus', member: 'NameOwnerChanged' }, (message) =>
-        this.onNameOwnerChanged(message),
+      this.router.subscribe(
+        { interface: 'org.freedesktop.DBus', member: 'NameOwnerChanged' },
+        (message) => this.onNameOwnerChanged(message),
       ),
     ];
   }
@@ -96,11 +97,21 @@ export class PackageKitClient {
     return this.run('GetPackages', 't', [filter], signal);
   }
 
-  installPackages(ids: string[], flags: bigint, signal: AbortSignal, onEvent: (e: TransactionEvent) => void): Promise<PkPackage[]> {
+  installPackages(
+    ids: string[],
+    flags: bigint,
+    signal: AbortSignal,
+    onEvent: (e: TransactionEvent) => void,
+  ): Promise<PkPackage[]> {
     return this.run('InstallPackages', 'tas', [flags, ids], signal, onEvent);
   }
 
-  removePackages(ids: string[], flags: bigint, signal: AbortSignal, onEvent: (e: TransactionEvent) => void): Promise<PkPackage[]> {
+  removePackages(
+    ids: string[],
+    flags: bigint,
+    signal: AbortSignal,
+    onEvent: (e: TransactionEvent) => void,
+  ): Promise<PkPackage[]> {
     // allow_deps false: never remove other packages the document did not name.
     return this.run('RemovePackages', 'tasbb', [flags, ids, false, false], signal, onEvent);
   }
@@ -111,7 +122,10 @@ export class PackageKitClient {
     this.log.warn({ newOwner }, 'PackageKit left the bus during a transaction');
     for (const transaction of this.running.values()) {
       transaction.settle(
-        new OpdbusError(ErrorName.PluginUnavailable, 'PackageKit exited during the transaction (packagekitd crashed or was stopped)'),
+        new OpdbusError(
+          ErrorName.PluginUnavailable,
+          'PackageKit exited during the transaction (packagekitd crashed or was stopped)',
+        ),
       );
     }
   }
@@ -127,7 +141,10 @@ export class PackageKitClient {
       return String(path);
     } catch (err) {
       if (err instanceof OpdbusError) throw err;
-      throw new OpdbusError(ErrorName.PluginUnavailable, `PackageKit is not reachable: ${dbusErrorText(err)}`);
+      throw new OpdbusError(
+        ErrorName.PluginUnavailable,
+        `PackageKit is not reachable: ${dbusErrorText(err)}`,
+      );
     }
   }
 
@@ -148,18 +165,30 @@ export class PackageKitClient {
     });
     const transaction: RunningTransaction = { packages: [], error: undefined, settle };
     this.running.set(path, transaction);
-    const unsubscribe = this.router.subscribe({ path }, (message) => this.onSignal(transaction, message, onEvent));
+    const unsubscribe = this.router.subscribe({ path }, (message) =>
+      this.onSignal(transaction, message, onEvent),
+    );
     const onAbort = (): void => void this.cancel(path, transaction, log);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await callMethod(this.bus, { destination: PK_NAME, path, interface: TRANSACTION_INTERFACE, member, signature, body });
+      await callMethod(this.bus, {
+        destination: PK_NAME,
+        path,
+        interface: TRANSACTION_INTERFACE,
+        member,
+        signature,
+        body,
+      });
       log.debug('transaction started');
       const failure = await finished;
       if (failure) throw failure;
       return transaction.packages;
     } catch (err) {
       if (err instanceof OpdbusError || err instanceof PackageKitError) throw err;
-      throw new OpdbusError(ErrorName.PluginUnavailable, `PackageKit ${member} failed: ${dbusErrorText(err)}`);
+      throw new OpdbusError(
+        ErrorName.PluginUnavailable,
+        `PackageKit ${member} failed: ${dbusErrorText(err)}`,
+      );
     } finally {
       signal.removeEventListener('abort', onAbort);
       unsubscribe();
@@ -169,23 +198,35 @@ export class PackageKitClient {
 
   private async cancel(path: string, transaction: RunningTransaction, log: Logger): Promise<void> {
     log.info('cancelling transaction');
-    const giveUp = setTimeout(() => transaction.settle(new Error('transaction cancelled')), CANCEL_GRACE_MS);
+    const giveUp = setTimeout(
+      () => transaction.settle(new Error('transaction cancelled')),
+      CANCEL_GRACE_MS,
+    );
     giveUp.unref();
     try {
-      await callMethod(this.bus, { destination: PK_NAME, path, interface: TRANSACTION_INTERFACE, member: 'Cancel' }, 5_000);
+      await callMethod(
+        this.bus,
+        { destination: PK_NAME, path, interface: TRANSACTION_INTERFACE, member: 'Cancel' },
+        5_000,
+      );
     } catch (err) {
       log.warn({ err: dbusErrorText(err) }, 'PackageKit refused to cancel');
     }
   }
 
-  private onSignal(transaction: RunningTransaction, message: Message, onEvent: (event: TransactionEvent) => void): void {
+  private onSignal(
+    transaction: RunningTransaction,
+    message: Message,
+    onEvent: (event: TransactionEvent) => void,
+  ): void {
     const body = message.body as unknown[];
     if (message.interface === PROPERTIES_INTERFACE && message.member === 'PropertiesChanged') {
       const changed = body[1] as Record<string, { value: unknown }>;
       const status = changed.Status?.value;
       if (typeof status === 'number') onEvent({ type: 'status', ...statusPhase(status) });
       const percent = changed.Percentage?.value;
-      if (typeof percent === 'number' && percent !== PERCENTAGE_UNKNOWN) onEvent({ type: 'percentage', percent });
+      if (typeof percent === 'number' && percent !== PERCENTAGE_UNKNOWN)
+        onEvent({ type: 'percentage', percent });
       return;
     }
     if (message.interface !== TRANSACTION_INTERFACE) return;
@@ -198,7 +239,14 @@ export class PackageKitClient {
       }
       case 'ItemProgress': {
         const percent = Number(body[2]);
-        if (percent !== PERCENTAGE_UNKNOWN) onEvent({ type: 'item-progress', id: String(body[0]), percent });
+        if (percent !== PERCENTAGE_UNKNOWN) {
+          onEvent({
+            type: 'item-progress',
+            id: String(body[0]),
+            phase: statusPhase(Number(body[1])).phase,
+            percent,
+          });
+        }
         return;
       }
       case 'ErrorCode':
@@ -207,11 +255,16 @@ export class PackageKitClient {
       case 'Finished': {
         const exit = Number(body[0]);
         if (exit === Exit.success) transaction.settle(undefined);
-        else transaction.settle(transaction.error ?? new PackageKitError(0, `transaction ended with exit code ${exit}`));
+        else
+          transaction.settle(
+            transaction.error ?? new PackageKitError(0, `transaction ended with exit code ${exit}`),
+          );
         return;
       }
       case 'Destroy':
-        transaction.settle(transaction.error ?? new PackageKitError(0, 'transaction destroyed before it finished'));
+        transaction.settle(
+          transaction.error ?? new PackageKitError(0, 'transaction destroyed before it finished'),
+        );
         return;
       default:
         return;

@@ -12,8 +12,13 @@ export interface PackageState {
 export type ObservedPackages = Map<string, PackageState>;
 
 /** Groups Resolve's Package signals by name. Installed is told by info, not by the id's data field. */
-export function groupByName(names: readonly string[], packages: readonly PkPackage[]): ObservedPackages {
-  const observed: ObservedPackages = new Map(names.map((name) => [name, { installed: undefined, available: [] }]));
+export function groupByName(
+  names: readonly string[],
+  packages: readonly PkPackage[],
+): ObservedPackages {
+  const observed: ObservedPackages = new Map(
+    names.map((name) => [name, { installed: undefined, available: [] }]),
+  );
   for (const pkg of packages) {
     const state = observed.get(pkg.name);
     if (!state) continue;
@@ -31,7 +36,13 @@ export interface PackageChange extends PlannedChange {
   packageId: string | undefined;
 }
 
-function change(name: string, action: PackageAction, state: PackageState, target: PkPackage | undefined, to: string | null): PackageChange {
+function change(
+  name: string,
+  action: PackageAction,
+  state: PackageState,
+  target: PkPackage | undefined,
+  to: string | null,
+): PackageChange {
   return {
     resource: name,
     action,
@@ -48,7 +59,8 @@ function planInstalled(name: string, spec: PackageSpec, state: PackageState): Pa
     const candidate = available[0];
     return change(name, 'install', state, candidate, candidate?.version ?? null);
   }
-  if (installed?.version === spec.version) return change(name, 'none', state, installed, installed.version);
+  if (installed?.version === spec.version)
+    return change(name, 'none', state, installed, installed.version);
   const pinned = available.find((pkg) => pkg.version === spec.version);
   return change(name, installed ? 'change-version' : 'install', state, pinned, spec.version);
 }
@@ -67,12 +79,17 @@ function planOne(name: string, spec: PackageSpec, state: PackageState): PackageC
     case 'latest':
       return planLatest(name, state);
     case 'removed':
-      return state.installed ? change(name, 'remove', state, undefined, null) : change(name, 'none', state, undefined, null);
+      return state.installed
+        ? change(name, 'remove', state, undefined, null)
+        : change(name, 'none', state, undefined, null);
   }
 }
 
 /** Pure: one change per package in the section, in the section's order. */
-export function planPackages(desired: PackageKitSection, observed: ObservedPackages): PackageChange[] {
+export function planPackages(
+  desired: PackageKitSection,
+  observed: ObservedPackages,
+): PackageChange[] {
   return Object.entries(desired.packages).map(([name, spec]) =>
     planOne(name, spec, observed.get(name) ?? { installed: undefined, available: [] }),
   );

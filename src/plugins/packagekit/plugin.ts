@@ -31,7 +31,11 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
 
   constructor(options: PackageKitPluginOptions) {
     this.trustFlag = options.onlyTrusted ? TransactionFlag.onlyTrusted : TransactionFlag.none;
-    this.client = new PackageKitClient(options.bus, options.router, options.log.child({ plugin: this.name }));
+    this.client = new PackageKitClient(
+      options.bus,
+      options.router,
+      options.log.child({ plugin: this.name }),
+    );
   }
 
   start(): Promise<void> {
@@ -54,10 +58,19 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
     return planPackages(desired, observed);
   }
 
-  async apply(changes: PackageChange[], _desired: PackageKitSection, _observed: ObservedPackages, ctx: PluginContext): Promise<ResourceOutcome[]> {
+  async apply(
+    changes: PackageChange[],
+    _desired: PackageKitSection,
+    _observed: ObservedPackages,
+    ctx: PluginContext,
+  ): Promise<ResourceOutcome[]> {
     const unavailable = changes.filter((change) => change.packageId === undefined);
-    const installs = changes.filter((change) => change.packageId !== undefined && change.action !== 'remove');
-    const removals = changes.filter((change) => change.packageId !== undefined && change.action === 'remove');
+    const installs = changes.filter(
+      (change) => change.packageId !== undefined && change.action !== 'remove',
+    );
+    const removals = changes.filter(
+      (change) => change.packageId !== undefined && change.action === 'remove',
+    );
     const outcomes: ResourceOutcome[] = unavailable.map((change) => ({
       resource: change.resource,
       outcome: 'failed',
@@ -65,16 +78,22 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
       error:
         change.to === null
           ? `PackageKit found no package named '${change.resource}' in any repository`
-          : `PackageKit found no version ${String(change.to)} of '${change.resource}'`,
+          : `PackageKit found no version ${JSON.stringify(change.to)} of '${change.resource}'`,
     }));
     if (installs.length > 0) {
       const downgrade = installs.some((c) => c.action === 'change-version');
       const flags = downgrade ? this.trustFlag | TransactionFlag.allowDowngrade : this.trustFlag;
-      outcomes.push(...(await this.transact(installs, ctx, (ids, onEvent) => this.client.installPackages(ids, flags, ctx.signal, onEvent))));
+      outcomes.push(
+        ...(await this.transact(installs, ctx, (ids, onEvent) =>
+          this.client.installPackages(ids, flags, ctx.signal, onEvent),
+        )),
+      );
     }
     if (removals.length > 0) {
       outcomes.push(
-        ...(await this.transact(removals, ctx, (ids, onEvent) => this.client.removePackages(ids, this.trustFlag, ctx.signal, onEvent))),
+        ...(await this.transact(removals, ctx, (ids, onEvent) =>
+          this.client.removePackages(ids, this.trustFlag, ctx.signal, onEvent),
+        )),
       );
     }
     return outcomes;
@@ -82,8 +101,12 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
 
   async query(ctx: PluginContext): Promise<PackageKitSection> {
     const installed = await this.client.getPackages(Filter.installed, ctx.signal);
-    const names = [...new Set(installed.filter((pkg) => pkg.info === Info.installed).map((pkg) => pkg.name))].sort();
-    return { packages: Object.fromEntries(names.map((name) => [name, { ensure: 'installed' as const }])) };
+    const names = [
+      ...new Set(installed.filter((pkg) => pkg.info === Info.installed).map((pkg) => pkg.name)),
+    ].sort();
+    return {
+      packages: Object.fromEntries(names.map((name) => [name, { ensure: 'installed' as const }])),
+    };
   }
 
   /** Runs one transaction for a batch of changes; a failure fails every change in it. */
@@ -96,11 +119,20 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
     const names = new Set(changes.map((change) => change.resource));
     try {
       await run(ids, progressReporter(names, ctx));
-      return changes.map((change) => ({ resource: change.resource, outcome: 'changed', action: change.action }));
+      return changes.map((change) => ({
+        resource: change.resource,
+        outcome: 'changed',
+        action: change.action,
+      }));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       const error = errorMessage(err);
-      return changes.map((change) => ({ resource: change.resource, outcome: 'failed', action: change.action, error }));
+      return changes.map((change) => ({
+        resource: change.resource,
+        outcome: 'failed',
+        action: change.action,
+        error,
+      }));
     }
   }
 }
@@ -110,7 +142,10 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
  * phase, Percentage moves the whole step ('' resource), and Package/ItemProgress
  * move one package.
  */
-function progressReporter(names: Set<string>, ctx: PluginContext): (event: TransactionEvent) => void {
+function progressReporter(
+  names: Set<string>,
+  ctx: PluginContext,
+): (event: TransactionEvent) => void {
   let phase = 'resolving';
   let percent = 0;
   return (event) => {
@@ -128,13 +163,24 @@ function progressReporter(names: Set<string>, ctx: PluginContext): (event: Trans
       case 'package': {
         const packagePhase = infoPhase(event.package.info);
         if (packagePhase && names.has(event.package.name)) {
-          ctx.progress({ resource: event.package.name, phase: packagePhase, percent, message: event.package.id });
+          ctx.progress({
+            resource: event.package.name,
+            phase: packagePhase,
+            percent,
+            message: event.package.id,
+          });
         }
         return;
       }
       case 'item-progress': {
         const name = event.id.split(';')[0] ?? '';
-        if (names.has(name)) ctx.progress({ resource: name, phase, percent: event.percent, message: event.id });
+        if (names.has(name))
+          ctx.progress({
+            resource: name,
+            phase: event.phase,
+            percent: event.percent,
+            message: event.id,
+          });
         return;
       }
     }

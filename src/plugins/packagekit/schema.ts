@@ -12,7 +12,8 @@ export const PACKAGE_VERSION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9.+~:_-]{0,127}$';
 export const Ensure = Type.Unsafe<'installed' | 'removed' | 'latest'>({
   type: 'string',
   enum: ['installed', 'removed', 'latest'],
-  description: 'installed: present (any version unless pinned); removed: absent; latest: present at the newest version available.',
+  description:
+    'installed: present (any version unless pinned); removed: absent; latest: present at the newest version available.',
 });
 
 export const PackageSpec = Type.Object(

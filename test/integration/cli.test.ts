@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CLI } from '../harness/daemon.js';
+import { startStack, type Stack } from '../harness/stack.js';
+import { packagesDocument } from '../helpers/documents.js';
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(stack: Stack, args: string[], stdin = ''): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: stack.bus.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe('the op-dbus CLI against the real daemon', () => {
+  let stack: Stack;
+  let dir: string;
+  before(async () => {
+    stack = await startStack();
+    dir = await mkdtemp(join(tmpdir(), 'opdbus-cli-'));
+  });
+  after(async () => stack?.stop());
+
+  it('apply reads stdin, waits for the job, and exits 0 when everything converged', async () => {
+    const run = await runCli(stack, ['apply'], packagesDocument({ glib2: 'installed' }));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /Job done: 0 changed, 1 unchanged, 0 failed/);
+    assert.match(run.stderr, /\[packagekit\] resolving/);
+  });
+
+  it('apply FILE exits 1 and names the resource when one failed', async () => {
+    const file = join(dir, 'missing.json');
+    await writeFile(file, packagesDocument({ glib2: 'installed', nosuchpackage: 'installed' }));
+    const run = await runCli(stack, ['apply', file]);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /Job failed: 0 changed, 1 unchanged, 1 failed/);
+    assert.match(
+      run.stdout,
+      /packagekit\/nosuchpackage: failed \(install\): PackageKit found no package/,
+    );
+  });
+
+  it('apply --json prints the job result as JSON', async () => {
+    const run = await runCli(
+      stack,
+      ['apply', '--json', '-'],
+      packagesDocument({ glib2: 'installed' }),
+    );
+    assert.equal(run.code, 0);
+    assert.deepEqual((JSON.parse(run.stdout) as { summary: object }).summary, {
+      changed: 0,
+      unchanged: 1,
+      failed: 0,
+    });
+  });
+
+  it('an invalid document exits 2 with the InvalidDocument error and its path', async () => {
+    const run = await runCli(
+      stack,
+      ['apply'],
+      '{"version":1,"plugins":{"packagekit":{"packages":{"x":{"ensure":"gone"}}}}}',
+    );
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /org\.opdbus\.Error\.InvalidDocument/);
+    assert.match(run.stderr, /\/plugins\/packagekit\/packages\/x\/ensure: must be one of/);
+  });
+
+  it('plan and its alias diff tell "no changes" apart from changes', async () => {
+    const converged = join(dir, 'converged.json');
+    await writeFile(converged, packagesDocument({ glib2: 'installed' }));
+    const none = await runCli(stack, ['diff', converged]);
+    assert.equal(none.code, 0);
+    assert.match(none.stdout, /No changes/);
+    const changing = join(dir, 'changing.json');
+    await writeFile(changing, packagesDocument({ 'vips-doc': 'installed' }));
+    const some = await runCli(stack, ['plan', changing]);
+    assert.match(
+      some.stdout,
+      /1 change\(s\):\n {2}packagekit\/vips-doc: install \(- -> 7\.12\.4-2\.fc8\)/,
+    );
+    const json = await runCli(stack, ['plan', '--json', changing]);
+    assert.deepEqual(JSON.parse(json.stdout), [
+      {
+        plugin: 'packagekit',
+        resource: 'vips-doc',
+        action: 'install',
+        from: null,
+        to: '7.12.4-2.fc8',
+      },
+    ]);
+  });
+
+  it('query -p and init --introspect --output write documents the daemon accepts', async () => {
+    const query = await runCli(stack, ['query', '-p', 'packagekit']);
+    assert.equal(query.code, 0);
+    const queried = JSON.parse(query.stdout) as {
+      version: number;
+      plugins: Record<string, unknown>;
+    };
+    assert.deepEqual(Object.keys(queried.plugins), ['packagekit']);
+    const output = join(dir, 'captured.json');
+    const init = await runCli(stack, ['init', '--introspect', '--output', output]);
+    assert.equal(init.code, 0, init.stderr);
+    const captured = await readFile(output, 'utf8');
+    // Plan validates before it reads the machine: an accepted document proves the format.
+    const plan = await runCli(stack, ['plan', '--json', output]);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.equal((JSON.parse(captured) as { version: number }).version, 1);
+  });
+
+  it('unknown commands and missing arguments exit 2 with help', async () => {
+    const unknown = await runCli(stack, ['frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+    const noFile = await runCli(stack, ['plan']);
+    assert.equal(noFile.code, 2);
+  });
+
+  it('a daemon that is not running is a clear error, exit 2', async () => {
+    const run = await new Promise<CliRun>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'query'], {
+        env: { ...stack.bus.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${join(dir, 'nobus')}` },
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('exit', (code) => resolve({ code, stdout: '', stderr }));
+    });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /op-dbus: /);
+  });
+});

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { callMethod } from '../../src/dbus/bus.js';
+import { BUS_NAME, JOB_INTERFACE } from '../../src/dbus/state-manager-service.js';
+import { ErrorName } from '../../src/errors.js';
+import { waitFor } from '../harness/processes.js';
+import { startStack, type Stack } from '../harness/stack.js';
+import { errorOf, jobIdOf, SignalRecorder } from '../helpers/bus-client.js';
+import { packagesDocument } from '../helpers/documents.js';
+
+interface JobResultJson {
+  summary: { changed: number; unchanged: number; failed: number };
+  resources: {
+    plugin: string;
+    resource: string;
+    outcome: string;
+    action: string;
+    error?: string;
+  }[];
+}
+
+// The dummy backend installs nothing for real: its InstallPackages plays a scripted
+// 10 s download/install of other packages, and vips-doc stays "available" after.
+const SLOW_INSTALL = packagesDocument({ 'vips-doc': 'installed' });
+const CONVERGED = packagesDocument({ glib2: 'installed', powertop: 'installed' });
+
+function cancelJob(stack: Stack, path: string): Promise<unknown[]> {
+  return callMethod(stack.clientBus, {
+    destination: BUS_NAME,
+    path,
+    interface: JOB_INTERFACE,
+    member: 'Cancel',
+  });
+}
+
+async function resultOf(stack: Stack, path: string): Promise<JobResultJson> {
+  return JSON.parse(String(await stack.client.jobProperty(path, 'Result'))) as JobResultJson;
+}
+
+describe('jobs on the dummy backend, watched by a separate client', () => {
+  let stack: Stack;
+  let recorder: SignalRecorder;
+
+  before(async () => {
+    stack = await startStack({ daemonArgs: ['--allow-untrusted'] });
+    recorder = await SignalRecorder.start(stack.clientBus);
+  });
+  after(async () => {
+    recorder?.stop();
+    await stack?.stop();
+  });
+
+  it('an already converged document ends done, with every resource unchanged', async () => {
+    const path = await stack.client.apply(CONVERGED);
+    const removed = await recorder.waitForJobRemoved(jobIdOf(path));
+    assert.deepEqual(removed.body, [jobIdOf(path), path, 'done']);
+    assert.equal(await stack.client.jobProperty(path, 'State'), 'done');
+    assert.equal(await stack.client.jobProperty(path, 'Percentage'), 100);
+    const result = await resultOf(stack, path);
+    assert.deepEqual(result.summary, { changed: 0, unchanged: 2, failed: 0 });
+    assert.equal(
+      await stack.client.managerProperty('AppliedGeneration'),
+      await stack.client.managerProperty('DesiredGeneration'),
+    );
+  });
+
+  it('Apply returns before the install finishes, then JobNew, Progress and JobRemoved follow', async () => {
+    const path = await stack.client.apply(SLOW_INSTALL);
+    const id = jobIdOf(path);
+    assert.ok(
+      ['queued', 'running'].includes(String(await stack.client.jobProperty(path, 'State'))),
+      'Apply did not wait for the job',
+    );
+    assert.equal(await stack.client.managerProperty('Status'), 'applying');
+    const removed = await recorder.waitForJobRemoved(id);
+
+    assert.deepEqual(recorder.named('JobNew').find((s) => s.body[0] === id)?.body, [
+      id,
+      path,
+      'apply',
+    ]);
+    const progress = recorder.named('Progress').filter((s) => s.body[0] === id);
+    const phases = new Set(progress.map((s) => s.body[3]));
+    for (const phase of ['resolving', 'downloading', 'installing', 'verifying'])
+      assert.ok(phases.has(phase), `phase ${phase} in ${[...phases].join(',')}`);
+    const percents = progress
+      .filter((s) => s.body[3] === 'downloading' || s.body[3] === 'installing')
+      .map((s) => Number(s.body[4]));
+    assert.ok(
+      percents.some((p) => p > 0 && p < 100),
+      "PackageKit's own percentages are forwarded",
+    );
+    assert.ok(progress.every((s) => s.body[1] === 'packagekit'));
+
+    // The dummy backend reports success but leaves vips-doc uninstalled: verification must catch it.
+    assert.equal(removed.body[2], 'failed');
+    const result = await resultOf(stack, path);
+    assert.equal(result.resources[0]?.resource, 'vips-doc');
+    assert.match(String(result.resources[0]?.error), /not as desired after install/);
+    assert.equal(await stack.client.managerProperty('Status'), 'idle');
+  });
+
+  it('a package PackageKit does not know is a failed resource with a message, not a silent no-op', async () => {
+    const path = await stack.client.apply(
+      packagesDocument({ glib2: 'installed', nosuchpackage: 'installed' }),
+    );
+    await recorder.waitForJobRemoved(jobIdOf(path));
+    const result = await resultOf(stack, path);
+    assert.deepEqual(result.summary, { changed: 0, unchanged: 1, failed: 1 });
+    const failed = result.resources.find((r) => r.resource === 'nosuchpackage');
+    assert.match(String(failed?.error), /PackageKit found no package named 'nosuchpackage'/);
+    assert.equal(await stack.client.jobProperty(path, 'State'), 'failed');
+  });
+
+  it('Cancel stops a running install, the job ends cancelled, and a second Cancel is refused', async () => {
+    const path = await stack.client.apply(SLOW_INSTALL);
+    const id = jobIdOf(path);
+    await waitFor('the download to start', () =>
+      recorder.named('Progress').some((s) => s.body[0] === id && s.body[3] === 'downloading'),
+    );
+    await cancelJob(stack, path);
+    const removed = await recorder.waitForJobRemoved(id, 20_000);
+    assert.equal(removed.body[2], 'cancelled');
+    assert.equal(await stack.client.jobProperty(path, 'State'), 'cancelled');
+    const again = await errorOf(cancelJob(stack, path));
+    assert.equal(again.type, ErrorName.JobFinished);
+  });
+
+  it('concurrent Applies queue in order and never interleave; a queued job can be cancelled', async () => {
+    const start = recorder.signals.length;
+    const slow = await stack.client.apply(SLOW_INSTALL);
+    const paths = await Promise.all(
+      [CONVERGED, CONVERGED, CONVERGED, CONVERGED].map((doc) => stack.client.apply(doc)),
+    );
+    const ids = paths.map(jobIdOf);
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+    );
+    assert.equal(await stack.client.jobProperty(paths[1] as string, 'State'), 'queued');
+    await cancelJob(stack, paths[1] as string);
+    await cancelJob(stack, slow);
+    for (const id of ids) await recorder.waitForJobRemoved(id, 30_000);
+
+    // Replay the signal log: a job may start only when the previous one has been removed.
+    const events = recorder.signals.slice(start).flatMap((s) => {
+      if (s.member === 'JobRemoved') return [{ id: Number(s.body[0]), what: 'removed' }];
+      const changed =
+        s.member === 'PropertiesChanged' && s.body[0] === JOB_INTERFACE
+          ? (s.body[1] as Record<string, { value: unknown }>)
+          : {};
+      return changed.State?.value === 'running' ? [{ id: jobIdOf(s.path), what: 'running' }] : [];
+    });
+    let runningNow: number | undefined;
+    const started: number[] = [];
+    for (const event of events) {
+      if (event.what === 'running') {
+        assert.equal(
+          runningNow,
+          undefined,
+          `job ${event.id} started while ${runningNow} was running`,
+        );
+        runningNow = event.id;
+        started.push(event.id);
+      } else if (event.id === runningNow) {
+        runningNow = undefined;
+      }
+    }
+    assert.deepEqual(
+      started,
+      [jobIdOf(slow), ids[0], ids[2], ids[3]],
+      'jobs ran in order; the cancelled queued job never ran',
+    );
+    assert.equal(
+      recorder.named('JobRemoved').find((s) => s.body[0] === ids[1])?.body[2],
+      'cancelled',
+    );
+  });
+});
+
+describe('finished jobs are kept readable for a bounded time', () => {
+  it('a finished job object disappears after the retention time', async () => {
+    const stack = await startStack({ daemonArgs: ['--job-retention', '1'] });
+    try {
+      const path = await stack.client.apply(CONVERGED);
+      await waitFor(
+        'the job to finish',
+        async () => (await stack.client.jobProperty(path, 'State')) === 'done',
+      );
+      await waitFor(
+        'the job object to go',
+        async () => {
+          const error = await errorOf(stack.client.jobProperty(path, 'State')).catch(
+            () => undefined,
+          );
+          return error !== undefined;
+        },
+        5_000,
+      );
+    } finally {
+      await stack.stop();
+    }
+  });
+});
