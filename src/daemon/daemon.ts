@@ -10,12 +10,15 @@ import { buildDocumentSchema } from '../document/document.js';
 import { DocumentValidator } from '../document/validator.js';
 import type { AnyPlugin } from '../engine/plugin.js';
 import { StateManager } from '../engine/state-manager.js';
-import { createPlugins, type PluginSettings } from '../plugins/registry.js';
+import type { PluginSettings } from '../plugins/definition.js';
+import { createPlugins } from '../plugins/registry.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
 
 export interface DaemonOptions {
   /** 'system' (DBUS_SYSTEM_BUS_ADDRESS or the default socket) or a D-Bus address. */
   busAddress: string;
+  /** Which systemd manager to drive: 'system' (the daemon's bus), 'user' ($XDG_RUNTIME_DIR/bus) or an address. */
+  systemdBus: string;
   interfaceFile: string;
   jobRetentionMs: number;
   maxRetainedJobs: number;
@@ -25,6 +28,26 @@ export interface DaemonOptions {
 export const DEFAULT_INTERFACE_FILE = fileURLToPath(
   new URL('dbus-interfaces/org.opdbus.StateManager.xml', PACKAGE_ROOT),
 );
+
+/**
+ * The systemd manager's bus: the daemon's own connection when it is the system
+ * bus, else a second connection whose loss is as fatal as the first's.
+ */
+async function connectSystemdBus(
+  address: string,
+  systemBus: MessageBus,
+  systemRouter: SignalRouter,
+  log: Logger,
+  onBusLost: () => void,
+): Promise<{ bus: MessageBus; router: SignalRouter }> {
+  if (address === 'system') return { bus: systemBus, router: systemRouter };
+  const resolved =
+    address === 'user' ? `unix:path=${process.env.XDG_RUNTIME_DIR ?? '/run/user/0'}/bus` : address;
+  const bus = await connectBus(resolved);
+  bus.on('error', (err: unknown) => log.error({ err }, 'systemd bus connection error'));
+  onBusClosed(bus, onBusLost);
+  return { bus, router: new SignalRouter(bus) };
+}
 
 /** The running daemon: every long-lived piece, started in order and stopped in reverse. */
 export class Daemon {
@@ -45,9 +68,12 @@ export class Daemon {
     bus.on('error', (err: unknown) => log.error({ err }, 'bus connection error'));
     onBusClosed(bus, onBusLost);
     const router = new SignalRouter(bus);
+    const systemd = await connectSystemdBus(options.systemdBus, bus, router, log, onBusLost);
     const plugins = createPlugins({
       systemBus: bus,
       systemRouter: router,
+      systemdBus: systemd.bus,
+      systemdRouter: systemd.router,
       log,
       settings: options.plugins,
     });

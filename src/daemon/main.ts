@@ -5,6 +5,7 @@ import { createLogger, isLogLevel, LOG_LEVELS } from './logger.js';
 const DAEMON_USAGE = `Usage: op-dbus daemon [OPTIONS]
 
   --bus ADDRESS              bus to serve on: 'system' (default; honours DBUS_SYSTEM_BUS_ADDRESS) or a D-Bus address
+  --systemd-bus BUS          systemd manager to drive: system (default), user ($XDG_RUNTIME_DIR/bus) or a D-Bus address
   --log-level LEVEL          ${LOG_LEVELS.join(', ')} (default info)
   --job-retention SECONDS    how long a finished job stays readable on the bus (default 600)
   --max-retained-jobs N      at most this many finished jobs are kept (default 100)
@@ -23,6 +24,7 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     args,
     options: {
       bus: { type: 'string', default: 'system' },
+      'systemd-bus': { type: 'string', default: 'system' },
       'log-level': { type: 'string', default: 'info' },
       'job-retention': { type: 'string', default: '600' },
       'max-retained-jobs': { type: 'string', default: '100' },
@@ -38,6 +40,7 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
   if (!isLogLevel(level)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const options: DaemonOptions = {
     busAddress: values.bus,
+    systemdBus: values['systemd-bus'],
     interfaceFile: DEFAULT_INTERFACE_FILE,
     jobRetentionMs: positiveNumber(values['job-retention'], '--job-retention') * 1000,
     maxRetainedJobs: Math.floor(positiveNumber(values['max-retained-jobs'], '--max-retained-jobs')),

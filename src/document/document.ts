@@ -1,5 +1,4 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { AnyPlugin } from '../engine/plugin.js';
 
 /** The only document format version this daemon reads. */
 export const DOCUMENT_VERSION = 1;
@@ -16,7 +15,9 @@ export const SCHEMA_BASE_URL = 'https://opdbus.org/schema';
  * The schema of a whole document, composed from the registered plugins' schemas:
  * an unknown plugin or field is an error, never silently ignored.
  */
-export function buildDocumentSchema(plugins: readonly AnyPlugin[]): TSchema {
+export function buildDocumentSchema(
+  plugins: readonly { name: string; schema: TSchema }[],
+): TSchema {
   const sections: Record<string, TSchema> = {};
   for (const plugin of plugins) sections[plugin.name] = Type.Optional(plugin.schema);
   return Type.Object(

@@ -75,6 +75,18 @@ export interface Plugin<Section = unknown, Observed = unknown> {
 
   /** The machine's current state as a section that Apply accepts and that plans no change. */
   query(ctx: PluginContext): Promise<Section>;
+
+  /**
+   * Optional: calls `notify` when the machine may have changed behind the daemon's
+   * back (a service announced it), naming the resources when it can. Level-based:
+   * a notification only says "look again", never what the new state is. Returns
+   * the function that stops watching. Subscriptions go through the plugin's
+   * router, never one match rule per resource.
+   */
+  watch?(notify: (resources?: readonly string[]) => void): () => void;
+
+  /** Optional: the part of `desired` that covers only `resources`, so only those are re-read. */
+  narrow?(desired: Section, resources: readonly string[]): Section;
 }
 
 /**

@@ -1,44 +1,74 @@
 import { startDaemon, connectClient } from './daemon.js';
 import { startPackageKit, type Backend } from './packagekit.js';
-import type { ManagedProcess } from './processes.js';
 import { startSystemBus, type SystemBus } from './system-bus.js';
 import type { MessageBus } from '../../src/dbus/bus.js';
 import type { StateManagerClient } from '../../src/cli/client.js';
+import type { ManagedProcess } from './processes.js';
+
+/** Anything the harness started and must stop. */
+export interface Stoppable {
+  stop(): Promise<unknown>;
+}
+
+export interface StackOptions {
+  /** PackageKit backend; 'none' starts no packagekitd (PackageKit absent). */
+  backend?: Backend | 'none';
+  daemonArgs?: string[];
+  /**
+   * More real services to start on the private bus before the daemon (systemd user
+   * manager, hostnamed, ...). Returns extra daemon arguments and what to stop.
+   */
+  services?: (bus: SystemBus) => Promise<{ daemonArgs?: string[]; stoppables: Stoppable[] }>;
+}
 
 /** The whole set of real services a test or the sandbox needs, torn down in reverse. */
 export interface Stack {
   bus: SystemBus;
-  packagekit: ManagedProcess;
   daemon: ManagedProcess;
   clientBus: MessageBus;
   client: StateManagerClient;
+  /** Stops the daemon and everything else, in reverse order of start. */
   stop(): Promise<void>;
+  /** Stops and restarts the daemon alone (same bus, same services). */
+  restartDaemon(extraArgs?: string[]): Promise<ManagedProcess>;
 }
 
-export async function startStack(
-  options: { backend?: Backend; daemonArgs?: string[] } = {},
-): Promise<Stack> {
+async function stopAll(started: Stoppable[]): Promise<void> {
+  for (const piece of started) await piece.stop().catch(() => undefined);
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const bus = await startSystemBus();
-  const started: { stop(): Promise<unknown> }[] = [bus];
+  const started: Stoppable[] = [bus];
   try {
-    const packagekit = await startPackageKit(bus, options.backend ?? 'dummy');
-    started.unshift(packagekit);
-    const daemon = await startDaemon(bus, options.daemonArgs);
-    started.unshift(daemon);
+    const backend = options.backend ?? 'dummy';
+    if (backend !== 'none') started.unshift(await startPackageKit(bus, backend));
+    const services = options.services ? await options.services(bus) : { stoppables: [] };
+    started.unshift(...[...services.stoppables].reverse());
+    const daemonArgs = [...(services.daemonArgs ?? []), ...(options.daemonArgs ?? [])];
+    let daemon = await startDaemon(bus, daemonArgs);
     const { bus: clientBus, client } = await connectClient(bus);
-    return {
+    const stack: Stack = {
       bus,
-      packagekit,
-      daemon,
+      get daemon() {
+        return daemon;
+      },
       clientBus,
       client,
       async stop() {
         clientBus.disconnect();
-        for (const piece of started) await piece.stop();
+        await daemon.stop();
+        await stopAll(started);
+      },
+      async restartDaemon(extraArgs = []) {
+        await daemon.stop();
+        daemon = await startDaemon(bus, [...daemonArgs, ...extraArgs]);
+        return daemon;
       },
     };
+    return stack;
   } catch (err) {
-    for (const piece of started) await piece.stop();
+    await stopAll(started);
     throw err;
   }
 }
