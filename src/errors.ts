@@ -18,6 +18,7 @@ export const ErrorName = {
   /** Standard D-Bus errors the daemon also replies with. */
   InvalidArgs: 'org.freedesktop.DBus.Error.InvalidArgs',
   UnknownMethod: 'org.freedesktop.DBus.Error.UnknownMethod',
+  UnknownObject: 'org.freedesktop.DBus.Error.UnknownObject',
   UnknownProperty: 'org.freedesktop.DBus.Error.UnknownProperty',
   PropertyReadOnly: 'org.freedesktop.DBus.Error.PropertyReadOnly',
 } as const;

@@ -5,7 +5,7 @@ import { connectBus, onBusClosed, type MessageBus } from '../dbus/bus.js';
 import { loadInterfaces } from '../dbus/interface-xml.js';
 import { ServiceHost } from '../dbus/service-host.js';
 import { SignalRouter } from '../dbus/signal-router.js';
-import { BUS_NAME, StateManagerService } from '../dbus/state-manager-service.js';
+import { BUS_NAME, OBJECT_PATH, StateManagerService } from '../dbus/state-manager-service.js';
 import { buildDocumentSchema } from '../document/document.js';
 import { DocumentValidator } from '../document/validator.js';
 import type { AnyPlugin } from '../engine/plugin.js';
@@ -85,7 +85,7 @@ export class Daemon {
       jobRetentionMs: options.jobRetentionMs,
       maxRetainedJobs: options.maxRetainedJobs,
     });
-    const host = new ServiceHost(bus, log);
+    const host = new ServiceHost(bus, log, OBJECT_PATH);
     const service = new StateManagerService(host, engine, interfaces, VERSION, log);
     service.start();
     const daemon = new Daemon(bus, router, plugins, engine, host, service, log);

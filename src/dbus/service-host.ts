@@ -38,6 +38,8 @@ export class ServiceHost {
   constructor(
     private readonly bus: MessageBus,
     private readonly log: Logger,
+    /** Calls to paths under this one are ours: an unknown one is UnknownObject, not someone else's. */
+    private readonly rootPath: string,
   ) {
     bus.addMethodHandler(this.handler);
   }
@@ -95,7 +97,15 @@ export class ServiceHost {
       return true;
     }
     const impls = this.objects.get(path);
-    if (!impls) return false;
+    if (!impls) {
+      if (path !== this.rootPath && !path.startsWith(`${this.rootPath}/`)) return false;
+      this.replyError(
+        message,
+        ErrorName.UnknownObject,
+        `no object at ${path} (finished jobs are kept for a limited time)`,
+      );
+      return true;
+    }
     if (message.interface === PROPERTIES) return this.handleProperties(message, impls);
     const impl = this.findImpl(impls, message);
     if (!impl) return false;

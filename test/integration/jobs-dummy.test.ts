@@ -188,12 +188,12 @@ describe('finished jobs are kept readable for a bounded time', () => {
         async () => (await stack.client.jobProperty(path, 'State')) === 'done',
       );
       await waitFor(
-        'the job object to go',
+        'the job object to go (UnknownObject)',
         async () => {
           const error = await errorOf(stack.client.jobProperty(path, 'State')).catch(
             () => undefined,
           );
-          return error !== undefined;
+          return error?.type === ErrorName.UnknownObject;
         },
         5_000,
       );

@@ -147,18 +147,20 @@ function progressReporter(
   ctx: PluginContext,
 ): (event: TransactionEvent) => void {
   let phase = 'resolving';
+  let status = 'setup';
   let percent = 0;
   return (event) => {
     switch (event.type) {
       case 'status':
         if (event.phase === 'finished' || event.phase === phase) return;
         phase = event.phase;
-        ctx.progress({ resource: '', phase, percent, message: event.status });
+        status = event.status;
+        ctx.progress({ resource: '', phase, percent, message: status });
         return;
       case 'percentage':
         if (event.percent === percent) return;
         percent = event.percent;
-        ctx.progress({ resource: '', phase, percent, message: `${percent}%` });
+        ctx.progress({ resource: '', phase, percent, message: status });
         return;
       case 'package': {
         const packagePhase = infoPhase(event.package.info);
