@@ -9,6 +9,8 @@ export const ErrorName = {
   UnknownPlugin: 'org.opdbus.Error.UnknownPlugin',
   /** A system service a plugin needs (e.g. PackageKit) could not be reached or failed. */
   PluginUnavailable: 'org.opdbus.Error.PluginUnavailable',
+  /** The desired state could not be written to disk, so the document was refused. */
+  PersistFailed: 'org.opdbus.Error.PersistFailed',
   /** Cancel() on a job that has already finished. */
   JobFinished: 'org.opdbus.Error.JobFinished',
   /** A call to a system service did not answer in time. */

@@ -8,26 +8,29 @@ import { SignalRouter } from '../dbus/signal-router.js';
 import { BUS_NAME, OBJECT_PATH, StateManagerService } from '../dbus/state-manager-service.js';
 import { buildDocumentSchema } from '../document/document.js';
 import { DocumentValidator } from '../document/validator.js';
+import { DriftMonitor } from '../engine/drift-monitor.js';
 import type { AnyPlugin } from '../engine/plugin.js';
 import { StateManager } from '../engine/state-manager.js';
-import type { PluginSettings } from '../plugins/definition.js';
 import { createPlugins } from '../plugins/registry.js';
+import { DesiredStateFile } from '../state/desired-state-file.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
-
-export interface DaemonOptions {
-  /** 'system' (DBUS_SYSTEM_BUS_ADDRESS or the default socket) or a D-Bus address. */
-  busAddress: string;
-  /** Which systemd manager to drive: 'system' (the daemon's bus), 'user' ($XDG_RUNTIME_DIR/bus) or an address. */
-  systemdBus: string;
-  interfaceFile: string;
-  jobRetentionMs: number;
-  maxRetainedJobs: number;
-  plugins: PluginSettings;
-}
+import type { Config } from './config.js';
+import { DriftSchedule } from './drift-schedule.js';
+import type { SdNotify } from './sd-notify.js';
 
 export const DEFAULT_INTERFACE_FILE = fileURLToPath(
   new URL('dbus-interfaces/org.opdbus.StateManager.xml', PACKAGE_ROOT),
 );
+
+/** Engine-owned timing of drift correction (not configuration: sane for every host). */
+const DRIFT_TIMING = { debounceMs: 200, initialBackoffMs: 2_000, maxBackoffMs: 15 * 60_000 };
+
+export interface DaemonContext {
+  log: Logger;
+  notify: SdNotify;
+  /** Called when a bus connection is lost: the caller exits non-zero. */
+  onBusLost: () => void;
+}
 
 /**
  * The systemd manager's bus: the daemon's own connection when it is the system
@@ -37,86 +40,135 @@ async function connectSystemdBus(
   address: string,
   systemBus: MessageBus,
   systemRouter: SignalRouter,
-  log: Logger,
-  onBusLost: () => void,
+  context: DaemonContext,
 ): Promise<{ bus: MessageBus; router: SignalRouter }> {
   if (address === 'system') return { bus: systemBus, router: systemRouter };
   const resolved =
     address === 'user' ? `unix:path=${process.env.XDG_RUNTIME_DIR ?? '/run/user/0'}/bus` : address;
   const bus = await connectBus(resolved);
-  bus.on('error', (err: unknown) => log.error({ err }, 'systemd bus connection error'));
-  onBusClosed(bus, onBusLost);
+  bus.on('error', (err: unknown) => context.log.error({ err }, 'systemd bus connection error'));
+  onBusClosed(bus, context.onBusLost);
   return { bus, router: new SignalRouter(bus) };
 }
 
 /** The running daemon: every long-lived piece, started in order and stopped in reverse. */
 export class Daemon {
   private constructor(
-    private readonly bus: MessageBus,
-    private readonly router: SignalRouter,
+    private readonly buses: MessageBus[],
+    private readonly routers: SignalRouter[],
     private readonly plugins: AnyPlugin[],
     private readonly engine: StateManager,
     private readonly host: ServiceHost,
     private readonly service: StateManagerService,
-    private readonly log: Logger,
+    private readonly drift: DriftMonitor,
+    private readonly schedule: DriftSchedule,
+    private readonly context: DaemonContext,
   ) {}
 
-  /** Connects, starts plugins, exports the API and owns the bus name, in that order. */
-  static async start(options: DaemonOptions, log: Logger, onBusLost: () => void): Promise<Daemon> {
-    const interfaces = await loadInterfaces(options.interfaceFile);
-    const bus = await connectBus(options.busAddress);
+  /**
+   * Connects, starts plugins, exports the API, loads the persisted desired state,
+   * owns the bus name and only then says READY=1; the first reconcile follows.
+   */
+  static async start(config: Config, context: DaemonContext): Promise<Daemon> {
+    const { log, notify } = context;
+    const interfaces = await loadInterfaces(DEFAULT_INTERFACE_FILE);
+    notify.status('connecting to the bus');
+    const bus = await connectBus(config.bus);
     bus.on('error', (err: unknown) => log.error({ err }, 'bus connection error'));
-    onBusClosed(bus, onBusLost);
+    onBusClosed(bus, context.onBusLost);
     const router = new SignalRouter(bus);
-    const systemd = await connectSystemdBus(options.systemdBus, bus, router, log, onBusLost);
+    const systemd = await connectSystemdBus(config.systemdBus, bus, router, context);
     const plugins = createPlugins({
       systemBus: bus,
       systemRouter: router,
       systemdBus: systemd.bus,
       systemdRouter: systemd.router,
       log,
-      settings: options.plugins,
+      settings: { packagekit: { onlyTrusted: !config.allowUntrusted } },
     });
     for (const plugin of plugins) await plugin.start();
+    const validator = new DocumentValidator(buildDocumentSchema(plugins));
+    const stateFile = new DesiredStateFile(config.stateDir, log);
     const engine = new StateManager({
       plugins,
-      validator: new DocumentValidator(buildDocumentSchema(plugins)),
+      validator,
+      store: stateFile,
       log,
-      jobRetentionMs: options.jobRetentionMs,
-      maxRetainedJobs: options.maxRetainedJobs,
+      jobRetentionMs: config.jobRetentionSeconds * 1000,
+      maxRetainedJobs: config.maxRetainedJobs,
     });
     const host = new ServiceHost(bus, log, OBJECT_PATH);
     const service = new StateManagerService(host, engine, interfaces, VERSION, log);
     service.start();
-    const daemon = new Daemon(bus, router, plugins, engine, host, service, log);
-    await daemon.ownName();
-    log.info({ busName: BUS_NAME, version: VERSION, plugins: engine.pluginNames }, 'daemon ready');
+    const persisted = await stateFile.load(validator);
+    const drift = new DriftMonitor(engine, { log, ...DRIFT_TIMING });
+    const schedule = new DriftSchedule(() => drift.checkAll(), log);
+    const daemon = new Daemon(
+      [...new Set([bus, systemd.bus])],
+      [...new Set([router, systemd.router])],
+      plugins,
+      engine,
+      host,
+      service,
+      drift,
+      schedule,
+      context,
+    );
+    await daemon.ownName(bus);
+    const state = persisted ? `desired state loaded from ${stateFile.path}` : 'no desired state yet';
+    engine.markReady(state);
+    notify.ready(`serving ${BUS_NAME}; ${state}`);
+    notify.startWatchdog();
+    log.info({ busName: BUS_NAME, version: VERSION, plugins: engine.pluginNames, state }, 'daemon ready');
+    if (persisted) engine.restore(persisted);
+    drift.start();
+    await schedule.start(config.driftSchedule);
+    engine.on('state-changed', daemon.onStateChanged);
     return daemon;
   }
 
-  private async ownName(): Promise<void> {
-    const reply = await this.bus.requestName(BUS_NAME, dbus.NameFlag.DO_NOT_QUEUE);
-    if (
-      reply !== dbus.RequestNameReply.PRIMARY_OWNER &&
-      reply !== dbus.RequestNameReply.ALREADY_OWNER
-    ) {
+  /** SIGHUP: what can change while running does; the rest needs a restart. */
+  async reload(config: Config, previous: Config): Promise<void> {
+    this.context.log.level = config.logLevel;
+    if (config.driftSchedule !== previous.driftSchedule) await this.schedule.start(config.driftSchedule);
+    const needsRestart = (['bus', 'stateDir', 'systemdBus', 'allowUntrusted', 'jobRetentionSeconds', 'maxRetainedJobs'] as const).filter(
+      (key) => config[key] !== previous[key],
+    );
+    if (needsRestart.length > 0) this.context.log.warn({ settings: needsRestart }, 'these settings take effect after a restart');
+    this.context.log.info('configuration reloaded');
+  }
+
+  private readonly onStateChanged = (): void => {
+    this.context.notify.status(`${this.engine.status}; desired generation ${this.engine.desiredGeneration}, applied ${this.engine.appliedGeneration}`);
+  };
+
+  private async ownName(bus: MessageBus): Promise<void> {
+    const reply = await bus.requestName(BUS_NAME, dbus.NameFlag.DO_NOT_QUEUE);
+    if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) {
       throw new Error(`${BUS_NAME} is already owned by another process`);
     }
   }
 
   /** Finishes or cancels the running job, then leaves the bus. */
   async stop(): Promise<void> {
-    this.log.info('daemon stopping');
+    const { log, notify } = this.context;
+    log.info('daemon stopping');
+    notify.stopping('stopping: cancelling the running job');
+    this.engine.off('state-changed', this.onStateChanged);
+    await this.schedule.stop();
+    this.drift.stop();
     await this.engine.stop();
     this.service.stop();
     this.host.stop();
     for (const plugin of [...this.plugins].reverse()) await plugin.stop();
-    this.router.stop();
+    for (const router of this.routers) router.stop();
+    const [bus] = this.buses;
     try {
-      await this.bus.releaseName(BUS_NAME);
+      await bus?.releaseName(BUS_NAME);
     } catch (err) {
-      this.log.warn({ err }, 'could not release the bus name');
+      log.warn({ err }, 'could not release the bus name');
     }
-    this.bus.disconnect();
+    for (const connection of this.buses) connection.disconnect();
+    notify.close();
   }
 }

@@ -1,58 +1,109 @@
 import { parseArgs } from 'node:util';
-import { Daemon, DEFAULT_INTERFACE_FILE, type DaemonOptions } from './daemon.js';
+import { ConfigError, DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, type Config } from './config.js';
+import { Daemon } from './daemon.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './logger.js';
+import { SdNotify } from './sd-notify.js';
 
 const DAEMON_USAGE = `Usage: op-dbus daemon [OPTIONS]
 
+Settings come from the configuration file (default ${DEFAULT_CONFIG_FILE}); a flag wins over the file.
+
+  --config FILE              configuration file (JSON, see docs/operations.md)
   --bus ADDRESS              bus to serve on: 'system' (default; honours DBUS_SYSTEM_BUS_ADDRESS) or a D-Bus address
   --systemd-bus BUS          systemd manager to drive: system (default), user ($XDG_RUNTIME_DIR/bus) or a D-Bus address
+  --state-dir DIR            where the desired state is persisted (default /var/lib/op-dbus)
+  --drift-schedule CRON      periodic full drift check, node-cron syntax (default '*/15 * * * *')
   --log-level LEVEL          ${LOG_LEVELS.join(', ')} (default info)
   --job-retention SECONDS    how long a finished job stays readable on the bus (default 600)
   --max-retained-jobs N      at most this many finished jobs are kept (default 100)
-  --allow-untrusted          let PackageKit install from unsigned repositories (test backends, local repos)`;
+  --allow-untrusted          let PackageKit install from unsigned repositories (test backends, local repos)
 
-function positiveNumber(value: string, flag: string): number {
+Signals: SIGTERM/SIGINT finish or cancel the running job and exit 0; SIGHUP reloads the configuration.`;
+
+function positiveNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
   const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0)
-    throw new Error(`${flag} must be a positive number, got '${value}'`);
+  if (!Number.isFinite(number) || number <= 0) throw new ConfigError(`${flag} must be a positive number, got '${value}'`);
   return number;
 }
 
-/** `op-dbus daemon`: runs until SIGTERM/SIGINT; exits non-zero when the bus goes away. */
-export async function runDaemonCommand(args: string[]): Promise<number> {
+interface ParsedFlags {
+  configFile: string;
+  explicitConfig: boolean;
+  flags: Partial<Config>;
+  help: boolean;
+}
+
+function parseFlags(args: string[]): ParsedFlags {
   const { values } = parseArgs({
     args,
     options: {
-      bus: { type: 'string', default: 'system' },
-      'systemd-bus': { type: 'string', default: 'system' },
-      'log-level': { type: 'string', default: 'info' },
-      'job-retention': { type: 'string', default: '600' },
-      'max-retained-jobs': { type: 'string', default: '100' },
-      'allow-untrusted': { type: 'boolean', default: false },
+      config: { type: 'string' },
+      bus: { type: 'string' },
+      'systemd-bus': { type: 'string' },
+      'state-dir': { type: 'string' },
+      'drift-schedule': { type: 'string' },
+      'log-level': { type: 'string' },
+      'job-retention': { type: 'string' },
+      'max-retained-jobs': { type: 'string' },
+      'allow-untrusted': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) {
+  const level = values['log-level'];
+  if (level !== undefined && !isLogLevel(level)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const maxJobs = positiveNumber(values['max-retained-jobs'], '--max-retained-jobs');
+  return {
+    configFile: values.config ?? DEFAULT_CONFIG_FILE,
+    explicitConfig: values.config !== undefined,
+    help: values.help,
+    flags: {
+      bus: values.bus,
+      systemdBus: values['systemd-bus'],
+      stateDir: values['state-dir'],
+      driftSchedule: values['drift-schedule'],
+      logLevel: level,
+      jobRetentionSeconds: positiveNumber(values['job-retention'], '--job-retention'),
+      maxRetainedJobs: maxJobs === undefined ? undefined : Math.floor(maxJobs),
+      allowUntrusted: values['allow-untrusted'],
+    },
+  };
+}
+
+async function loadConfig(parsed: ParsedFlags): Promise<Config> {
+  return mergeConfig(await readConfigFile(parsed.configFile, parsed.explicitConfig), parsed.flags);
+}
+
+/** `op-dbus daemon`: runs until SIGTERM/SIGINT; exits non-zero when a bus goes away. */
+export async function runDaemonCommand(args: string[]): Promise<number> {
+  const parsed = parseFlags(args);
+  if (parsed.help) {
     process.stdout.write(`${DAEMON_USAGE}\n`);
     return 0;
   }
-  const level = values['log-level'];
-  if (!isLogLevel(level)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
-  const options: DaemonOptions = {
-    busAddress: values.bus,
-    systemdBus: values['systemd-bus'],
-    interfaceFile: DEFAULT_INTERFACE_FILE,
-    jobRetentionMs: positiveNumber(values['job-retention'], '--job-retention') * 1000,
-    maxRetainedJobs: Math.floor(positiveNumber(values['max-retained-jobs'], '--max-retained-jobs')),
-    plugins: { packagekit: { onlyTrusted: !values['allow-untrusted'] } },
-  };
-  const log = createLogger(level);
+  let config = await loadConfig(parsed);
+  const log = createLogger(config.logLevel);
+  const notify = new SdNotify(log);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection'));
   let stopping = false;
-  const daemon = await Daemon.start(options, log, () => {
-    if (stopping) return;
-    log.fatal('lost the bus connection; exiting so the service manager restarts the daemon');
-    process.exit(1);
+  const daemon = await Daemon.start(config, {
+    log,
+    notify,
+    onBusLost: () => {
+      if (stopping) return;
+      log.fatal('lost the bus connection; exiting so the service manager restarts the daemon');
+      log.flush();
+      process.exit(1);
+    },
+  });
+  process.on('SIGHUP', () => {
+    loadConfig(parsed).then(
+      async (next) => {
+        await daemon.reload(next, config);
+        config = next;
+      },
+      (err: unknown) => log.error({ err: String(err) }, 'configuration reload failed; keeping the old one'),
+    );
   });
   return new Promise<number>((resolve) => {
     const shutdown = (signal: string): void => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ErrorName, OpdbusError } from '../errors.js';
 import type { Job } from '../engine/job.js';
+import type { PlanAction } from '../engine/reconciler.js';
 import type { StateManager } from '../engine/state-manager.js';
 import type { InterfaceSpec } from './interface-xml.js';
 import type { ServiceHost } from './service-host.js';
@@ -48,10 +49,12 @@ export class StateManagerService {
       {
         spec: this.manager,
         methods: {
-          Apply: (args, call) => [jobPath(this.engine.apply(stringArg(args), call.sender).id)],
+          Apply: async (args, call) => [jobPath((await this.engine.apply(stringArg(args), call.sender)).id)],
           Plan: async (args) => [JSON.stringify(await this.engine.plan(stringArg(args)))],
           Query: async (args) => [JSON.stringify(await this.engine.query(args[0] as string[]))],
           GetDesiredState: () => [JSON.stringify(this.engine.desiredDocument)],
+          Verify: async () => [JSON.stringify(await this.engine.verify())],
+          Reconcile: (_args, call) => [jobPath(this.engine.reconcile(call.sender).id)],
         },
         properties: () => this.managerProperties(),
       },
@@ -62,6 +65,7 @@ export class StateManagerService {
     this.engine.on('job-evicted', this.onJobEvicted);
     this.engine.on('progress', this.onProgress);
     this.engine.on('state-changed', this.onStateChanged);
+    this.engine.on('drift-detected', this.onDriftDetected);
   }
 
   stop(): void {
@@ -71,6 +75,7 @@ export class StateManagerService {
     this.engine.off('job-evicted', this.onJobEvicted);
     this.engine.off('progress', this.onProgress);
     this.engine.off('state-changed', this.onStateChanged);
+    this.engine.off('drift-detected', this.onDriftDetected);
     this.host.unexport(OBJECT_PATH);
   }
 
@@ -81,6 +86,9 @@ export class StateManagerService {
       Plugins: this.engine.pluginNames,
       DesiredGeneration: BigInt(this.engine.desiredGeneration),
       AppliedGeneration: BigInt(this.engine.appliedGeneration),
+      LastReconcile: this.engine.lastReconcileUsec,
+      DriftCount: this.engine.driftCount,
+      Conditions: JSON.stringify(this.engine.conditions),
     };
   }
 
@@ -147,6 +155,15 @@ export class StateManagerService {
       report.phase,
       percent,
       report.message,
+    ]);
+  };
+
+  private readonly onDriftDetected = (drift: PlanAction): void => {
+    this.host.emitSignal(OBJECT_PATH, this.manager, 'DriftDetected', [
+      drift.plugin,
+      drift.resource,
+      JSON.stringify(drift.from),
+      JSON.stringify(drift.to),
     ]);
   };
 

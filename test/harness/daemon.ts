@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectBus, type MessageBus } from '../../src/dbus/bus.js';
 import { BUS_NAME } from '../../src/dbus/state-manager-service.js';
@@ -9,7 +10,11 @@ import type { SystemBus } from './system-bus.js';
 /** The built CLI: tests run what users run. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
-/** Starts `op-dbus daemon` on the bus and waits until it owns its name. */
+/**
+ * Starts `op-dbus daemon` on the bus and waits until it owns its name. Its state
+ * lives in the bus's scratch folder and no configuration file is read, unless
+ * the arguments say otherwise (later flags win).
+ */
 export async function startDaemon(
   bus: SystemBus,
   extraArgs: string[] = [],
@@ -17,7 +22,7 @@ export async function startDaemon(
   const daemon = start(
     'op-dbus daemon',
     process.execPath,
-    [CLI, 'daemon', '--log-level', 'debug', ...extraArgs],
+    [CLI, 'daemon', '--log-level', 'debug', ...defaultDaemonArgs(bus), ...extraArgs],
     bus.env,
   );
   await waitFor('the daemon to own its name', async () => {
@@ -25,6 +30,10 @@ export async function startDaemon(
     return nameHasOwner(bus, BUS_NAME);
   });
   return daemon;
+}
+
+export function defaultDaemonArgs(bus: SystemBus): string[] {
+  return ['--state-dir', join(bus.dir, 'state'), '--config', join(bus.dir, 'no-config.json')];
 }
 
 /** A separate client connection, as busctl or another program would have. */

@@ -62,6 +62,8 @@ export async function startSystemBus(): Promise<SystemBus> {
   const socket = join(dir, 'system_bus_socket');
   const config = join(dir, 'system.conf');
   await writeFile(config, busConfig(socket));
+  // An empty daemon configuration: tests never read the host's /etc/op-dbus.
+  await writeFile(join(dir, 'no-config.json'), '{}\n');
   const out = execFileSync('dbus-daemon', [`--config-file=${config}`, '--fork', '--print-pid'], {
     encoding: 'utf8',
   });

@@ -22,11 +22,18 @@ describe('interface XML', () => {
       Plan: 's->s',
       Query: 'as->s',
       GetDesiredState: '->s',
+      Verify: '->s',
+      Reconcile: '->o',
     });
     const signals = Object.fromEntries(
       [...manager.signals.values()].map((s) => [s.name, s.signature]),
     );
-    assert.deepEqual(signals, { JobNew: 'uos', JobRemoved: 'uos', Progress: 'usssus' });
+    assert.deepEqual(signals, {
+      JobNew: 'uos',
+      JobRemoved: 'uos',
+      Progress: 'usssus',
+      DriftDetected: 'ssss',
+    });
     const properties = Object.fromEntries(
       [...manager.properties.values()].map((p) => [p.name, p.type]),
     );
@@ -36,6 +43,9 @@ describe('interface XML', () => {
       Plugins: 'as',
       DesiredGeneration: 't',
       AppliedGeneration: 't',
+      LastReconcile: 't',
+      DriftCount: 'u',
+      Conditions: 's',
     });
     const job = interfaces.get('org.opdbus.StateManager.Job');
     assert.ok(job);
