@@ -1,4 +1,10 @@
-import { callMethod, getProperty, type Message, type MessageBus } from '../dbus/bus.js';
+import {
+  callMethod,
+  getAllProperties,
+  getProperty,
+  type Message,
+  type MessageBus,
+} from '../dbus/bus.js';
 import { SignalRouter } from '../dbus/signal-router.js';
 import {
   BUS_NAME,
@@ -51,6 +57,18 @@ export class StateManagerClient {
     return String((await this.call('GetDesiredState'))[0]);
   }
 
+  async verify(): Promise<string> {
+    return String((await this.call('Verify'))[0]);
+  }
+
+  async reconcile(): Promise<string> {
+    return String((await this.call('Reconcile'))[0]);
+  }
+
+  async managerProperties(): Promise<Record<string, unknown>> {
+    return getAllProperties(this.bus, BUS_NAME, OBJECT_PATH, MANAGER_INTERFACE);
+  }
+
   async jobProperty(jobPath: string, name: string): Promise<unknown> {
     return getProperty(this.bus, BUS_NAME, jobPath, JOB_INTERFACE, name);
   }
@@ -72,17 +90,17 @@ export interface JobOutcome {
 }
 
 /**
- * Applies a document and waits for its job to end, passing every Progress signal
- * of that job to `onProgress`. Subscribes before calling Apply so a fast job's
- * JobRemoved is not missed; falls back to reading the job's State.
+ * Starts a job (Apply, Reconcile) and waits for it to end, passing every Progress
+ * signal of that job to `onProgress`. Subscribes before starting so a fast job's
+ * JobRemoved is not missed, holds Progress that arrives before the reply names
+ * the job, and falls back to reading the job's State.
  */
-export async function applyAndWait(
+export async function runJobAndWait(
   client: StateManagerClient,
-  document: string,
+  startJob: () => Promise<string>,
   onProgress: (body: unknown[]) => void,
 ): Promise<{ jobPath: string } & JobOutcome> {
   const removed = new Map<number, string>();
-  // Progress can arrive before Apply's reply names the job: hold it until then.
   const early: unknown[][] = [];
   let jobId: number | undefined;
   let wake: () => void = () => undefined;
@@ -97,7 +115,7 @@ export async function applyAndWait(
     }
   });
   try {
-    const jobPath = await client.apply(document);
+    const jobPath = await startJob();
     const id = Number(jobPath.split('/').pop());
     jobId = id;
     for (const body of early.splice(0)) if (body[0] === id) onProgress(body);
@@ -115,6 +133,15 @@ export async function applyAndWait(
   } finally {
     unsubscribe();
   }
+}
+
+/** Applies a document and waits for its job (see runJobAndWait). */
+export function applyAndWait(
+  client: StateManagerClient,
+  document: string,
+  onProgress: (body: unknown[]) => void,
+): Promise<{ jobPath: string } & JobOutcome> {
+  return runJobAndWait(client, () => client.apply(document), onProgress);
 }
 
 const FINAL_STATES = ['done', 'failed', 'cancelled'];

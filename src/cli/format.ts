@@ -55,3 +55,65 @@ export function formatProgress(body: unknown[]): string {
   const what = resource ? `${plugin}/${resource}` : plugin;
   return `[${what}] ${phase} ${percent}% ${message}`;
 }
+
+interface ConditionJson {
+  status: string;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+function usecToIso(usec: unknown): string {
+  const value = typeof usec === 'bigint' ? usec : BigInt(String(usec));
+  return value === 0n ? 'never' : new Date(Number(value / 1000n)).toISOString();
+}
+
+export function formatStatus(properties: Record<string, unknown>): string {
+  const conditions = JSON.parse(String(properties.Conditions)) as Record<string, ConditionJson>;
+  const lines = [
+    `op-dbus ${String(properties.Version)}: ${String(properties.Status)}`,
+    `  plugins:            ${(properties.Plugins as string[]).join(', ')}`,
+    `  desired generation: ${String(properties.DesiredGeneration)}`,
+    `  applied generation: ${String(properties.AppliedGeneration)}`,
+    `  last reconcile:     ${usecToIso(properties.LastReconcile)}`,
+    `  drift detected:     ${String(properties.DriftCount)} since start`,
+    '  conditions:',
+    ...Object.entries(conditions).map(
+      ([type, c]) =>
+        `    ${type.padEnd(12)} ${c.status.padEnd(5)} ${c.reason}: ${c.message} (since ${c.lastTransitionTime})`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+interface VerifyJson {
+  inSync: boolean;
+  generation: number;
+  drifted: PlanRow[];
+}
+
+export function formatVerify(reportJson: string): string {
+  const report = JSON.parse(reportJson) as VerifyJson;
+  if (report.inSync) return `In sync with desired generation ${report.generation}.`;
+  const lines = report.drifted.map(
+    (row) =>
+      `  ${row.plugin}/${row.resource}: ${row.action} (${show(row.from)} -> ${show(row.to)})`,
+  );
+  return `Drifted from desired generation ${report.generation}: ${report.drifted.length} resource(s)\n${lines.join('\n')}`;
+}
+
+export function formatSignal(member: string, body: unknown[]): string | undefined {
+  const text = body.map((value) => (typeof value === 'bigint' ? value.toString() : String(value)));
+  switch (member) {
+    case 'Progress':
+      return `job ${text[0]} ${formatProgress(body)}`;
+    case 'DriftDetected':
+      return `drift ${text[0]}/${text[1]}: observed ${text[2]}, desired ${text[3]}`;
+    case 'JobNew':
+      return `job ${text[0]} new (${text[2]})`;
+    case 'JobRemoved':
+      return `job ${text[0]} ${text[2]}`;
+    default:
+      return undefined;
+  }
+}

@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { connectBus, dbusErrorText } from '../dbus/bus.js';
+import { connectBus, dbusErrorText, onBusClosed } from '../dbus/bus.js';
 import { runDaemonCommand } from '../daemon/main.js';
-import { applyAndWait, StateManagerClient } from './client.js';
-import { formatPlan, formatProgress, formatResult } from './format.js';
+import { applyAndWait, runJobAndWait, StateManagerClient } from './client.js';
+import {
+  formatPlan,
+  formatProgress,
+  formatResult,
+  formatSignal,
+  formatStatus,
+  formatVerify,
+} from './format.js';
 
 const USAGE = `Usage: op-dbus COMMAND [OPTIONS]
 
@@ -14,6 +21,10 @@ Commands:
   query [-p PLUGIN]...      print the current state as a document (all plugins by default)
   init --introspect [--output FILE]
                             capture the machine's current state as a document
+  status                    conditions, generations, last reconcile
+  verify                    what has drifted from the desired state now (changes nothing; exit 1 if drifted)
+  reconcile                 queue a full reconcile of the desired state and wait for it
+  watch                     follow jobs, Progress and DriftDetected live (Ctrl-C to stop)
   daemon [OPTIONS]          run the daemon (see op-dbus daemon --help)
 
 Options:
@@ -80,6 +91,54 @@ async function init(introspect: boolean, output: string | undefined): Promise<nu
   return 0;
 }
 
+async function status(json: boolean): Promise<number> {
+  const properties = await withClient((client) => client.managerProperties());
+  const printable = Object.fromEntries(
+    Object.entries(properties).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]),
+  );
+  process.stdout.write(json ? `${JSON.stringify(printable)}\n` : `${formatStatus(properties)}\n`);
+  return 0;
+}
+
+async function verify(json: boolean): Promise<number> {
+  const report = await withClient((client) => client.verify());
+  process.stdout.write(json ? `${report}\n` : `${formatVerify(report)}\n`);
+  return (JSON.parse(report) as { inSync: boolean }).inSync ? 0 : 1;
+}
+
+async function reconcile(json: boolean): Promise<number> {
+  const outcome = await withClient((client) =>
+    runJobAndWait(
+      client,
+      () => client.reconcile(),
+      (body) => {
+        if (!json) process.stderr.write(`${formatProgress(body)}\n`);
+      },
+    ),
+  );
+  process.stdout.write(
+    json ? `${outcome.result}\n` : `${formatResult(outcome.state, outcome.result)}\n`,
+  );
+  return outcome.state === 'done' ? 0 : 1;
+}
+
+async function watch(): Promise<number> {
+  const bus = await connectBus('system');
+  const client = new StateManagerClient(bus);
+  await client.watch((message) => {
+    const line = formatSignal(message.member, message.body as unknown[]);
+    if (line) process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  });
+  process.stderr.write('watching org.opdbus.StateManager (Ctrl-C to stop)\n');
+  return new Promise<number>((resolve) => {
+    onBusClosed(bus, () => resolve(1));
+    process.once('SIGINT', () => {
+      bus.disconnect();
+      resolve(0);
+    });
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'daemon') return runDaemonCommand(rest);
@@ -114,6 +173,14 @@ async function main(argv: string[]): Promise<number> {
       return query(values.plugin ?? []);
     case 'init':
       return init(values.introspect, values.output);
+    case 'status':
+      return status(values.json);
+    case 'verify':
+      return verify(values.json);
+    case 'reconcile':
+      return reconcile(values.json);
+    case 'watch':
+      return watch();
     default:
       throw new UsageError(`unknown command '${command}'`);
   }

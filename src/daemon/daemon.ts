@@ -22,6 +22,8 @@ export const DEFAULT_INTERFACE_FILE = fileURLToPath(
   new URL('dbus-interfaces/org.opdbus.StateManager.xml', PACKAGE_ROOT),
 );
 
+const DPKG_STATUS_FILE = '/var/lib/dpkg/status';
+
 /** Engine-owned timing of drift correction (not configuration: sane for every host). */
 const DRIFT_TIMING = { debounceMs: 200, initialBackoffMs: 2_000, maxBackoffMs: 15 * 60_000 };
 
@@ -84,7 +86,9 @@ export class Daemon {
       systemdBus: systemd.bus,
       systemdRouter: systemd.router,
       log,
-      settings: { packagekit: { onlyTrusted: !config.allowUntrusted } },
+      settings: {
+        packagekit: { onlyTrusted: !config.allowUntrusted, dpkgStatusFile: DPKG_STATUS_FILE },
+      },
     });
     for (const plugin of plugins) await plugin.start();
     const validator = new DocumentValidator(buildDocumentSchema(plugins));
@@ -115,11 +119,16 @@ export class Daemon {
       context,
     );
     await daemon.ownName(bus);
-    const state = persisted ? `desired state loaded from ${stateFile.path}` : 'no desired state yet';
+    const state = persisted
+      ? `desired state loaded from ${stateFile.path}`
+      : 'no desired state yet';
     engine.markReady(state);
     notify.ready(`serving ${BUS_NAME}; ${state}`);
     notify.startWatchdog();
-    log.info({ busName: BUS_NAME, version: VERSION, plugins: engine.pluginNames, state }, 'daemon ready');
+    log.info(
+      { busName: BUS_NAME, version: VERSION, plugins: engine.pluginNames, state },
+      'daemon ready',
+    );
     if (persisted) engine.restore(persisted);
     drift.start();
     await schedule.start(config.driftSchedule);
@@ -130,21 +139,38 @@ export class Daemon {
   /** SIGHUP: what can change while running does; the rest needs a restart. */
   async reload(config: Config, previous: Config): Promise<void> {
     this.context.log.level = config.logLevel;
-    if (config.driftSchedule !== previous.driftSchedule) await this.schedule.start(config.driftSchedule);
-    const needsRestart = (['bus', 'stateDir', 'systemdBus', 'allowUntrusted', 'jobRetentionSeconds', 'maxRetainedJobs'] as const).filter(
-      (key) => config[key] !== previous[key],
-    );
-    if (needsRestart.length > 0) this.context.log.warn({ settings: needsRestart }, 'these settings take effect after a restart');
+    if (config.driftSchedule !== previous.driftSchedule)
+      await this.schedule.start(config.driftSchedule);
+    const needsRestart = (
+      [
+        'bus',
+        'stateDir',
+        'systemdBus',
+        'allowUntrusted',
+        'jobRetentionSeconds',
+        'maxRetainedJobs',
+      ] as const
+    ).filter((key) => config[key] !== previous[key]);
+    if (needsRestart.length > 0)
+      this.context.log.warn(
+        { settings: needsRestart },
+        'these settings take effect after a restart',
+      );
     this.context.log.info('configuration reloaded');
   }
 
   private readonly onStateChanged = (): void => {
-    this.context.notify.status(`${this.engine.status}; desired generation ${this.engine.desiredGeneration}, applied ${this.engine.appliedGeneration}`);
+    this.context.notify.status(
+      `${this.engine.status}; desired generation ${this.engine.desiredGeneration}, applied ${this.engine.appliedGeneration}`,
+    );
   };
 
   private async ownName(bus: MessageBus): Promise<void> {
     const reply = await bus.requestName(BUS_NAME, dbus.NameFlag.DO_NOT_QUEUE);
-    if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) {
+    if (
+      reply !== dbus.RequestNameReply.PRIMARY_OWNER &&
+      reply !== dbus.RequestNameReply.ALREADY_OWNER
+    ) {
       throw new Error(`${BUS_NAME} is already owned by another process`);
     }
   }

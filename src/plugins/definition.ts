@@ -18,7 +18,7 @@ export interface PluginDependencies {
 
 /** Daemon-level settings of the plugins (configuration, not part of any document). */
 export interface PluginSettings {
-  packagekit: { onlyTrusted: boolean };
+  packagekit: { onlyTrusted: boolean; dpkgStatusFile: string };
 }
 
 /**

@@ -60,6 +60,8 @@ interface RunningTransaction {
  */
 export class PackageKitClient {
   private readonly running = new Map<string, RunningTransaction>();
+  /** Recent transactions of ours, so changes we make are told apart from others'. */
+  private readonly own = new Set<string>();
   private unsubscribes: (() => void)[] = [];
 
   constructor(
@@ -130,6 +132,39 @@ export class PackageKitClient {
     }
   }
 
+  private rememberOwn(path: string): void {
+    this.own.add(path);
+    if (this.own.size > 256) this.own.delete(this.own.values().next().value as string);
+  }
+
+  /**
+   * Calls `onForeignChange` when a transaction someone else started (pkcon, a
+   * desktop updater) has finished, and on UpdatesChanged. Our own transactions
+   * are ignored: they would otherwise trigger a check per Resolve, forever.
+   */
+  watchForeignTransactions(onForeignChange: () => void): () => void {
+    let seen = new Set<string>();
+    const onList = this.router.subscribe(
+      { path: PK_PATH, interface: PK_INTERFACE, member: 'TransactionListChanged' },
+      (message) => {
+        const current = new Set(
+          (message.body[0] as string[]).filter((path) => !this.own.has(path)),
+        );
+        const finished = [...seen].some((path) => !current.has(path));
+        seen = current;
+        if (finished) onForeignChange();
+      },
+    );
+    const onUpdates = this.router.subscribe(
+      { path: PK_PATH, interface: PK_INTERFACE, member: 'UpdatesChanged' },
+      () => onForeignChange(),
+    );
+    return () => {
+      onList();
+      onUpdates();
+    };
+  }
+
   private async createTransaction(): Promise<string> {
     try {
       const [path] = await callMethod(this.bus, {
@@ -138,6 +173,7 @@ export class PackageKitClient {
         interface: PK_INTERFACE,
         member: 'CreateTransaction',
       });
+      this.rememberOwn(String(path));
       return String(path);
     } catch (err) {
       if (err instanceof OpdbusError) throw err;

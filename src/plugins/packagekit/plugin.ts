@@ -3,6 +3,7 @@ import type { MessageBus } from '../../dbus/bus.js';
 import type { SignalRouter } from '../../dbus/signal-router.js';
 import type { Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
 import { errorMessage } from '../../errors.js';
+import { watchDpkgStatus } from './dpkg-watch.js';
 import { Filter, Info, infoPhase, TransactionFlag } from './enums.js';
 import { PackageKitClient, type PkPackage, type TransactionEvent } from './packagekit-client.js';
 import { groupByName, planPackages, type ObservedPackages, type PackageChange } from './plan.js';
@@ -17,6 +18,8 @@ export interface PackageKitPluginOptions {
    * as pkcon does by default. Off only for test backends and local unsigned repos.
    */
   onlyTrusted: boolean;
+  /** dpkg's status file, watched for changes made behind PackageKit's back. */
+  dpkgStatusFile: string;
 }
 
 /**
@@ -28,9 +31,13 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
   readonly schema = PackageKitSection;
   private readonly client: PackageKitClient;
   private readonly trustFlag: bigint;
+  private readonly log: Logger;
+  private readonly dpkgStatusFile: string;
 
   constructor(options: PackageKitPluginOptions) {
     this.trustFlag = options.onlyTrusted ? TransactionFlag.onlyTrusted : TransactionFlag.none;
+    this.log = options.log.child({ plugin: this.name });
+    this.dpkgStatusFile = options.dpkgStatusFile;
     this.client = new PackageKitClient(
       options.bus,
       options.router,
@@ -97,6 +104,25 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
       );
     }
     return outcomes;
+  }
+
+  /** Package changes cannot be pinned to names cheaply: every notification means "look again". */
+  watch(notify: (resources?: readonly string[]) => void): () => void {
+    const stopTransactions = this.client.watchForeignTransactions(() => notify());
+    const stopDpkg = watchDpkgStatus(this.dpkgStatusFile, this.log, () => notify());
+    return () => {
+      stopTransactions();
+      stopDpkg();
+    };
+  }
+
+  narrow(desired: PackageKitSection, resources: readonly string[]): PackageKitSection {
+    const wanted = new Set(resources);
+    return {
+      packages: Object.fromEntries(
+        Object.entries(desired.packages).filter(([name]) => wanted.has(name)),
+      ),
+    };
   }
 
   async query(ctx: PluginContext): Promise<PackageKitSection> {
