@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, DEFAULT_CONFIG_FILE, mergeConfig, readConfigFile, type Config } from './config.js';
+import {
+  ConfigError,
+  DEFAULT_CONFIG_FILE,
+  mergeConfig,
+  readConfigFile,
+  type Config,
+} from './config.js';
 import { Daemon } from './daemon.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './logger.js';
 import { SdNotify } from './sd-notify.js';
@@ -23,7 +29,8 @@ Signals: SIGTERM/SIGINT finish or cancel the running job and exit 0; SIGHUP relo
 function positiveNumber(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0) throw new ConfigError(`${flag} must be a positive number, got '${value}'`);
+  if (!Number.isFinite(number) || number <= 0)
+    throw new ConfigError(`${flag} must be a positive number, got '${value}'`);
   return number;
 }
 
@@ -51,7 +58,8 @@ function parseFlags(args: string[]): ParsedFlags {
     },
   });
   const level = values['log-level'];
-  if (level !== undefined && !isLogLevel(level)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  if (level !== undefined && !isLogLevel(level))
+    throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const maxJobs = positiveNumber(values['max-retained-jobs'], '--max-retained-jobs');
   return {
     configFile: values.config ?? DEFAULT_CONFIG_FILE,
@@ -86,7 +94,32 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
   const notify = new SdNotify(log);
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection'));
   let stopping = false;
-  const daemon = await Daemon.start(config, {
+  // Handlers go in before start-up: a SIGHUP or SIGTERM that arrives while the
+  // daemon starts must not hit Node's default action (exit) and must not be lost.
+  let daemon: Daemon | undefined;
+  let reloadPending = false;
+  const reload = (): void => {
+    if (!daemon) {
+      reloadPending = true;
+      return;
+    }
+    const running = daemon;
+    loadConfig(parsed).then(
+      async (next) => {
+        await running.reload(next, config);
+        config = next;
+      },
+      (err: unknown) =>
+        log.error({ err: String(err) }, 'configuration reload failed; keeping the old one'),
+    );
+  };
+  let shutdown: (signal: string) => void = () => {
+    stopping = true;
+  };
+  process.on('SIGHUP', reload);
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  daemon = await Daemon.start(config, {
     log,
     notify,
     onBusLost: () => {
@@ -96,21 +129,14 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
       process.exit(1);
     },
   });
-  process.on('SIGHUP', () => {
-    loadConfig(parsed).then(
-      async (next) => {
-        await daemon.reload(next, config);
-        config = next;
-      },
-      (err: unknown) => log.error({ err: String(err) }, 'configuration reload failed; keeping the old one'),
-    );
-  });
+  const started = daemon;
+  if (reloadPending) reload();
   return new Promise<number>((resolve) => {
-    const shutdown = (signal: string): void => {
-      if (stopping) return;
+    shutdown = (signal) => {
+      if (stopping && signal !== 'startup') return;
       stopping = true;
       log.info({ signal }, 'shutting down');
-      daemon.stop().then(
+      started.stop().then(
         () => resolve(0),
         (err: unknown) => {
           log.error({ err }, 'shutdown failed');
@@ -118,7 +144,7 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
         },
       );
     };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
+    // A stop requested during start-up is honoured now.
+    if (stopping) shutdown('startup');
   });
 }
