@@ -1,0 +1,168 @@
+import type { Logger } from 'pino';
+import type { Message, MessageBus } from '../../dbus/bus.js';
+import type { SignalRouter } from '../../dbus/signal-router.js';
+import type { Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
+import { errorMessage } from '../../errors.js';
+import { applyUnitChanges } from './apply.js';
+import { DEFAULT_JOB_TIMEOUT_MS, JobWaiter } from './job-waiter.js';
+import { mapWithLimit } from './map-with-limit.js';
+import { planUnits, type ObservedUnits, type UnitChange, type UnitState } from './plan.js';
+import { sectionFromListings } from './query.js';
+import { SystemdSection } from './schema.js';
+import {
+  MANAGER_INTERFACE,
+  MANAGER_PATH,
+  SYSTEMD_NAME,
+  SystemdClient,
+  UNIT_INTERFACE,
+} from './systemd-client.js';
+import { unitNameFromPath } from './unit-path.js';
+
+/** Units read at once by observe: the bus limits pending replies per connection (128). */
+const OBSERVE_CONCURRENCY = 32;
+const PROPERTIES_INTERFACE = 'org.freedesktop.DBus.Properties';
+
+export interface SystemdPluginOptions {
+  /** The systemd manager's bus: the system bus, or a user manager's in tests. */
+  bus: MessageBus;
+  router: SignalRouter;
+  log: Logger;
+  /** How long to wait for one start or stop job (default DEFAULT_JOB_TIMEOUT_MS). */
+  jobTimeoutMs?: number;
+}
+
+/**
+ * Units through org.freedesktop.systemd1 only (never systemctl): LoadUnit and
+ * GetUnitFileState to observe, batched unit-file calls and one Reload per apply,
+ * start/stop jobs followed to their JobRemoved signal.
+ */
+export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
+  readonly name = 'systemd';
+  readonly schema = SystemdSection;
+  private readonly client: SystemdClient;
+  private readonly jobs = new JobWaiter();
+  private readonly log: Logger;
+  private readonly jobTimeoutMs: number;
+  private unsubscribes: (() => void)[] = [];
+  private subscribed: Promise<void> | undefined;
+
+  constructor(private readonly options: SystemdPluginOptions) {
+    this.client = new SystemdClient(options.bus);
+    this.log = options.log.child({ plugin: this.name });
+    this.jobTimeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
+  }
+
+  /**
+   * One broad match rule for everything systemd sends (Manager signals, unit
+   * PropertiesChanged), added once for the connection's life. Nothing is called
+   * on systemd yet: the daemon must start where systemd is absent (tests).
+   */
+  async start(): Promise<void> {
+    await this.options.router.addMatch(`type='signal',sender='${SYSTEMD_NAME}'`);
+    this.unsubscribes.push(
+      this.options.router.subscribe(
+        { path: MANAGER_PATH, interface: MANAGER_INTERFACE, member: 'JobRemoved' },
+        (message) => this.jobs.onJobRemoved(message),
+      ),
+    );
+  }
+
+  stop(): Promise<void> {
+    for (const unsubscribe of this.unsubscribes) unsubscribe();
+    this.unsubscribes = [];
+    return Promise.resolve();
+  }
+
+  /** systemd only sends JobRemoved and friends to subscribed clients: subscribe once, on first need. */
+  private ensureSubscribed(): Promise<void> {
+    this.subscribed ??= this.client.subscribe().catch((err: unknown) => {
+      this.subscribed = undefined;
+      throw err;
+    });
+    return this.subscribed;
+  }
+
+  async observe(desired: SystemdSection, ctx: PluginContext): Promise<ObservedUnits> {
+    const names = Object.keys(desired.units);
+    const states = await mapWithLimit(names, OBSERVE_CONCURRENCY, (name) => {
+      ctx.signal.throwIfAborted();
+      return this.client.unitState(name);
+    });
+    return new Map(names.map((name, index) => [name, states[index] as UnitState]));
+  }
+
+  plan(desired: SystemdSection, observed: ObservedUnits): UnitChange[] {
+    return planUnits(desired, observed);
+  }
+
+  async apply(
+    changes: UnitChange[],
+    _desired: SystemdSection,
+    _observed: ObservedUnits,
+    ctx: PluginContext,
+  ): Promise<ResourceOutcome[]> {
+    // Before any job is queued, so that no JobRemoved is missed.
+    await this.ensureSubscribed();
+    return applyUnitChanges(changes, {
+      client: this.client,
+      jobs: this.jobs,
+      ctx,
+      jobTimeoutMs: this.jobTimeoutMs,
+    });
+  }
+
+  async query(ctx: PluginContext): Promise<SystemdSection> {
+    ctx.signal.throwIfAborted();
+    const [files, loaded] = await Promise.all([
+      this.client.listUnitFiles(),
+      this.client.listUnits(),
+    ]);
+    return sectionFromListings(files, loaded);
+  }
+
+  /**
+   * Says "look at this unit again" when systemd reports a job ended or a unit's
+   * state changed, and "look at everything" when unit files changed or systemd
+   * reloaded. Level-based: nothing of the signal's content is passed on.
+   */
+  watch(notify: (resources?: readonly string[]) => void): () => void {
+    this.ensureSubscribed().catch((err: unknown) =>
+      this.log.warn({ err: errorMessage(err) }, 'cannot subscribe to systemd signals'),
+    );
+    const router = this.options.router;
+    const manager = { path: MANAGER_PATH, interface: MANAGER_INTERFACE };
+    const offs = [
+      router.subscribe({ ...manager, member: 'JobRemoved' }, (message) =>
+        notify([String((message.body as unknown[])[2])]),
+      ),
+      router.subscribe({ ...manager, member: 'UnitFilesChanged' }, () => notify()),
+      router.subscribe({ ...manager, member: 'Reloading' }, (message) => {
+        // Reloading(true) announces the reload, Reloading(false) its end.
+        if ((message.body as unknown[])[0] === false) notify();
+      }),
+      router.subscribe(
+        { interface: PROPERTIES_INTERFACE, member: 'PropertiesChanged' },
+        (message) => this.onUnitPropertiesChanged(message, notify),
+      ),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
+  }
+
+  private onUnitPropertiesChanged(
+    message: Message,
+    notify: (resources?: readonly string[]) => void,
+  ): void {
+    if ((message.body as unknown[])[0] !== UNIT_INTERFACE) return;
+    const name = unitNameFromPath(message.path);
+    if (name !== undefined) notify([name]);
+  }
+
+  narrow(desired: SystemdSection, resources: readonly string[]): SystemdSection {
+    const wanted = new Set(resources);
+    return {
+      units: Object.fromEntries(Object.entries(desired.units).filter(([name]) => wanted.has(name))),
+    };
+  }
+}

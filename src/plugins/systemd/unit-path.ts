@@ -1,0 +1,26 @@
+/** Where systemd exports its units: one object per unit, named by the escaped unit name. */
+export const UNIT_PATH_PREFIX = '/org/freedesktop/systemd1/unit/';
+
+/**
+ * The unit name in a unit object path. systemd escapes every byte that is not a
+ * letter or digit as `_xx` (bus_label_escape), e.g. nginx_2eservice.
+ * Returns undefined for paths that are not a unit's.
+ */
+export function unitNameFromPath(path: string): string | undefined {
+  if (!path.startsWith(UNIT_PATH_PREFIX)) return undefined;
+  const label = path.slice(UNIT_PATH_PREFIX.length);
+  if (label === '' || label.includes('/')) return undefined;
+  const bytes: number[] = [];
+  for (let i = 0; i < label.length; i += 1) {
+    const char = label[i] as string;
+    if (char === '_') {
+      const hex = label.slice(i + 1, i + 3);
+      if (!/^[0-9a-f]{2}$/i.test(hex)) return undefined;
+      bytes.push(Number.parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(char.charCodeAt(0));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
