@@ -2,12 +2,21 @@ import type { AnyPlugin } from '../engine/plugin.js';
 import type { PluginDefinition, PluginDependencies } from './definition.js';
 import { packagekitPlugin } from './packagekit/index.js';
 import { systemdPlugin } from './systemd/index.js';
+import { hostnamePlugin } from './hostname/index.js';
+import { timedatePlugin } from './timedate/index.js';
+import { localePlugin } from './locale/index.js';
 
 /**
  * The one list of plugins, in the order they reconcile: packages first, because
  * a unit or a setting often comes with its package.
  */
-export const PLUGINS: readonly PluginDefinition[] = [packagekitPlugin, systemdPlugin];
+export const PLUGINS: readonly PluginDefinition[] = [
+  packagekitPlugin,
+  systemdPlugin,
+  hostnamePlugin,
+  timedatePlugin,
+  localePlugin,
+];
 
 export function createPlugins(deps: PluginDependencies): AnyPlugin[] {
   checkNames(PLUGINS);

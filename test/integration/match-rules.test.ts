@@ -36,6 +36,7 @@ describe('300 consecutive applies (the dbus-next match-rule leak)', () => {
     }
     recorder.stop();
     assert.equal(await matchRuleCount(stack.clientBus, daemonName), baseline);
-    assert.ok(baseline <= 4, `the daemon holds a handful of broad rules, not ${baseline}`);
+    // PackageKit's two, one per host-settings service (hostname1, timedate1, locale1), systemd's.
+    assert.ok(baseline <= 8, `the daemon holds a handful of broad rules, not ${baseline}`);
   });
 });
