@@ -10,12 +10,21 @@ export const DEFAULT_CONFIG_FILE = '/etc/op-dbus/op-dbus.json';
 /** The configuration file's schema: the same ajv validation as documents. */
 export const ConfigSchema = Type.Object(
   {
-    stateDir: Type.Optional(Type.String({ minLength: 1, description: 'Where desired.json lives.' })),
-    driftSchedule: Type.Optional(
-      Type.String({ minLength: 1, description: 'node-cron expression for the periodic full check.' }),
+    stateDir: Type.Optional(
+      Type.String({ minLength: 1, description: 'Where desired.json lives.' }),
     ),
-    systemdBus: Type.Optional(Type.String({ minLength: 1, description: "'system', 'user' or a D-Bus address." })),
-    logLevel: Type.Optional(Type.Unsafe<(typeof LOG_LEVELS)[number]>({ type: 'string', enum: [...LOG_LEVELS] })),
+    driftSchedule: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'node-cron expression for the periodic full check.',
+      }),
+    ),
+    systemdBus: Type.Optional(
+      Type.String({ minLength: 1, description: "'system', 'user' or a D-Bus address." }),
+    ),
+    logLevel: Type.Optional(
+      Type.Unsafe<(typeof LOG_LEVELS)[number]>({ type: 'string', enum: [...LOG_LEVELS] }),
+    ),
     jobRetentionSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     maxRetainedJobs: Type.Optional(Type.Integer({ minimum: 1 })),
     allowUntrusted: Type.Optional(Type.Boolean()),
@@ -45,7 +54,9 @@ const checker = new SchemaChecker(ConfigSchema);
 /** Checks what the schema cannot: the cron expression. */
 function checkSemantics(config: Partial<Config>, source: string): void {
   if (config.driftSchedule !== undefined && !cron.validate(config.driftSchedule)) {
-    throw new ConfigError(`${source}: /driftSchedule: '${config.driftSchedule}' is not a valid cron expression`);
+    throw new ConfigError(
+      `${source}: /driftSchedule: '${config.driftSchedule}' is not a valid cron expression`,
+    );
   }
 }
 
@@ -74,9 +85,19 @@ export async function readConfigFile(path: string, explicit: boolean): Promise<C
   return file;
 }
 
-/** Defaults, then the file, then the flags that were given. */
-export function mergeConfig(file: ConfigFile, flags: Partial<Config>): Config {
+/**
+ * Defaults, then what systemd says ($STATE_DIRECTORY from StateDirectory=), then
+ * the file, then the flags that were given.
+ */
+export function mergeConfig(
+  file: ConfigFile,
+  flags: Partial<Config>,
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
   checkSemantics(flags, 'command line');
-  const defined = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
-  return { ...DEFAULTS, ...file, ...defined };
+  const defined = Object.fromEntries(
+    Object.entries(flags).filter(([, value]) => value !== undefined),
+  );
+  const fromSystemd = env.STATE_DIRECTORY ? { stateDir: env.STATE_DIRECTORY.split(':')[0] as string } : {};
+  return { ...DEFAULTS, ...fromSystemd, ...file, ...defined };
 }

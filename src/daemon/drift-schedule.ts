@@ -20,7 +20,10 @@ export class DriftSchedule {
 
   async start(expression: string): Promise<void> {
     await this.stop();
-    this.task = cron.schedule(expression, () => this.run(), { name: 'drift-check', noOverlap: true });
+    this.task = cron.schedule(expression, () => this.run(), {
+      name: 'drift-check',
+      noOverlap: true,
+    });
     this.log.info({ schedule: expression }, 'periodic drift check scheduled');
   }
 

@@ -10,7 +10,13 @@ import type { Logger } from 'pino';
  * NOTIFY_SOCKET, i.e. when not started by systemd.
  */
 interface DgramSocket {
-  send(buffer: Buffer, offset: number, length: number, path: string, callback?: (err?: Error) => void): void;
+  send(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    path: string,
+    callback?: (err?: Error) => void,
+  ): void;
   on(event: 'error', listener: (err: Error) => void): void;
   close(): void;
 }

@@ -49,7 +49,9 @@ export class StateManagerService {
       {
         spec: this.manager,
         methods: {
-          Apply: async (args, call) => [jobPath((await this.engine.apply(stringArg(args), call.sender)).id)],
+          Apply: async (args, call) => [
+            jobPath((await this.engine.apply(stringArg(args), call.sender)).id),
+          ],
           Plan: async (args) => [JSON.stringify(await this.engine.plan(stringArg(args)))],
           Query: async (args) => [JSON.stringify(await this.engine.query(args[0] as string[]))],
           GetDesiredState: () => [JSON.stringify(this.engine.desiredDocument)],

@@ -33,8 +33,10 @@ export class Conditions {
   set(type: ConditionType, status: boolean, reason: string, message: string): boolean {
     const current = this.conditions[type];
     const word = status ? 'True' : 'False';
-    if (current.status === word && current.reason === reason && current.message === message) return false;
-    const lastTransitionTime = current.status === word ? current.lastTransitionTime : new Date().toISOString();
+    if (current.status === word && current.reason === reason && current.message === message)
+      return false;
+    const lastTransitionTime =
+      current.status === word ? current.lastTransitionTime : new Date().toISOString();
     this.conditions[type] = { status: word, reason, message, lastTransitionTime };
     return true;
   }

@@ -110,10 +110,14 @@ export class DriftMonitor {
     const now = Date.now();
     const correctable = drifted.filter((d) => (this.backoff.get(key(d))?.until ?? 0) <= now);
     if (correctable.length < drifted.length) {
-      this.options.log.info({ deferred: drifted.length - correctable.length }, 'correction deferred: backing off after failures');
+      this.options.log.info(
+        { deferred: drifted.length - correctable.length },
+        'correction deferred: backing off after failures',
+      );
       this.retryAfterBackoff();
     }
-    if (correctable.length > 0) this.engine.correctDrift(this.narrow(this.engine.desiredDocument, scopeOf(correctable)));
+    if (correctable.length > 0)
+      this.engine.correctDrift(this.narrow(this.engine.desiredDocument, scopeOf(correctable)));
   }
 
   /** The desired document cut down to the scope; plugins without `narrow` are checked whole. */
@@ -123,7 +127,8 @@ export class DriftMonitor {
       const section = desired.plugins[plugin.name];
       const resources = scope.get(plugin.name);
       if (section === undefined || resources === undefined) continue;
-      plugins[plugin.name] = resources === 'all' || !plugin.narrow ? section : plugin.narrow(section, [...resources]);
+      plugins[plugin.name] =
+        resources === 'all' || !plugin.narrow ? section : plugin.narrow(section, [...resources]);
     }
     return { version: desired.version, plugins };
   }
@@ -139,7 +144,10 @@ export class DriftMonitor {
       }
       if (job.kind !== 'drift') continue;
       const failures = (this.backoff.get(id)?.failures ?? 0) + 1;
-      const delay = Math.min(this.options.initialBackoffMs * 2 ** (failures - 1), this.options.maxBackoffMs);
+      const delay = Math.min(
+        this.options.initialBackoffMs * 2 ** (failures - 1),
+        this.options.maxBackoffMs,
+      );
       this.backoff.set(id, { failures, until: now + delay });
     }
   };
@@ -148,12 +156,15 @@ export class DriftMonitor {
   private retryAfterBackoff(): void {
     const next = Math.min(...[...this.backoff.values()].map((b) => b.until));
     if (!Number.isFinite(next)) return;
-    const retry = setTimeout(() => {
-      for (const id of this.backoff.keys()) {
-        const [plugin = '', ...rest] = id.split('/');
-        this.notify(plugin, [rest.join('/')]);
-      }
-    }, Math.max(next - Date.now(), 0));
+    const retry = setTimeout(
+      () => {
+        for (const id of this.backoff.keys()) {
+          const [plugin = '', ...rest] = id.split('/');
+          this.notify(plugin, [rest.join('/')]);
+        }
+      },
+      Math.max(next - Date.now(), 0),
+    );
     retry.unref();
   }
 }

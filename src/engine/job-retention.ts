@@ -37,7 +37,10 @@ export class JobRetention {
   private sweep(): void {
     this.sweeper = undefined;
     const now = Date.now();
-    while (this.finished.length > 0 && (this.finished[0]?.finishedAt ?? 0) + this.retentionMs <= now) {
+    while (
+      this.finished.length > 0 &&
+      (this.finished[0]?.finishedAt ?? 0) + this.retentionMs <= now
+    ) {
       this.evict(this.finished.shift() as Job);
     }
     this.schedule();

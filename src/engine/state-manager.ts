@@ -185,7 +185,12 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
     const generation = this.desiredGenerationValue;
     const drifted = (await this.planDocument(this.desired)).filter((a) => a.action !== 'none');
     this.recordCheck(drifted, { full: true, announce: false });
-    return { generation, checkedAt: new Date().toISOString(), inSync: drifted.length === 0, drifted };
+    return {
+      generation,
+      checkedAt: new Date().toISOString(),
+      inSync: drifted.length === 0,
+      drifted,
+    };
   }
 
   /**
@@ -193,7 +198,10 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
    * (a drift check); `full` means the whole desired state was checked, so an empty
    * result clears Drifted and moves LastReconcile.
    */
-  recordCheck(drifted: PlanAction[], { full, announce }: { full: boolean; announce: boolean }): void {
+  recordCheck(
+    drifted: PlanAction[],
+    { full, announce }: { full: boolean; announce: boolean },
+  ): void {
     const changed = new Set<ManagerProperty>();
     if (announce && drifted.length > 0) {
       for (const drift of drifted) this.emit('drift-detected', drift);
@@ -202,8 +210,12 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
     }
     if (drifted.length > 0) {
       const names = drifted.map((d) => `${d.plugin}/${d.resource}`).join(', ');
-      if (this.conditions.set('Drifted', true, 'DriftDetected', `not as desired: ${names}`)) changed.add('Conditions');
-    } else if (full && this.conditions.set('Drifted', false, 'InSync', 'the machine matches the desired state')) {
+      if (this.conditions.set('Drifted', true, 'DriftDetected', `not as desired: ${names}`))
+        changed.add('Conditions');
+    } else if (
+      full &&
+      this.conditions.set('Drifted', false, 'InSync', 'the machine matches the desired state')
+    ) {
       changed.add('Conditions');
     }
     if (full) {
@@ -226,7 +238,10 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
 
   cancel(job: Job): void {
     if (job.finished) {
-      throw new OpdbusError(ErrorName.JobFinished, `job ${job.id} has already finished (${job.state})`);
+      throw new OpdbusError(
+        ErrorName.JobFinished,
+        `job ${job.id} has already finished (${job.state})`,
+      );
     }
     if (this.queue.remove(job)) {
       this.finish(job, 'cancelled', summarize(job.generation, [], 'cancelled before it started'));
@@ -236,7 +251,8 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
   }
 
   markReady(message: string): void {
-    if (this.conditions.set('Ready', true, 'Serving', message)) this.emit('state-changed', ['Conditions']);
+    if (this.conditions.set('Ready', true, 'Serving', message))
+      this.emit('state-changed', ['Conditions']);
   }
 
   /** Cancels the running job, drops queued ones, and waits for the queue to stop. */
@@ -246,7 +262,11 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
     this.emit('state-changed', ['Status', 'Conditions']);
     this.queue.current?.requestCancel();
     for (const job of await this.queue.stop()) {
-      this.finish(job, 'cancelled', summarize(job.generation, [], 'daemon stopped before the job started'));
+      this.finish(
+        job,
+        'cancelled',
+        summarize(job.generation, [], 'daemon stopped before the job started'),
+      );
     }
     this.retention.stop();
   }
@@ -270,34 +290,56 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
   }
 
   private readHooks(): RunHooks {
-    return { signal: new AbortController().signal, log: this.options.log, progress: () => undefined };
+    return {
+      signal: new AbortController().signal,
+      log: this.options.log,
+      progress: () => undefined,
+    };
   }
 
   private async runJob(job: Job): Promise<void> {
     const log = this.options.log.child({ job: job.id, kind: job.kind });
     job.state = 'running';
     this.emit('job-changed', job, ['State']);
-    const progressing = this.conditions.set('Progressing', true, 'JobRunning', `job ${job.id} (${job.kind}) is running`);
+    const progressing = this.conditions.set(
+      'Progressing',
+      true,
+      'JobRunning',
+      `job ${job.id} (${job.kind}) is running`,
+    );
     this.emit('state-changed', progressing ? ['Status', 'Conditions'] : ['Status']);
     log.info({ generation: job.generation, requestedBy: job.requestedBy }, 'job started');
     try {
       const outcomes = await this.reconciler.reconcile(job.document, {
         signal: job.signal,
         log,
-        progress: (plugin, index, count, report) => this.reportProgress(job, plugin, index, count, report),
+        progress: (plugin, index, count, report) =>
+          this.reportProgress(job, plugin, index, count, report),
       });
       const result = summarize(job.generation, outcomes);
       this.finish(job, result.summary.failed > 0 ? 'failed' : 'done', result);
     } catch (err) {
       const cancelled = job.signal.aborted;
       if (!cancelled) log.error({ err }, 'job crashed');
-      this.finish(job, cancelled ? 'cancelled' : 'failed', summarize(job.generation, [], errorMessage(err)));
+      this.finish(
+        job,
+        cancelled ? 'cancelled' : 'failed',
+        summarize(job.generation, [], errorMessage(err)),
+      );
     }
   }
 
-  private reportProgress(job: Job, plugin: string, index: number, count: number, report: ProgressReport): void {
+  private reportProgress(
+    job: Job,
+    plugin: string,
+    index: number,
+    count: number,
+    report: ProgressReport,
+  ): void {
     this.emit('progress', job, plugin, report);
-    const overall = Math.floor(((index + Math.min(report.percent, 100) / 100) / Math.max(count, 1)) * 100);
+    const overall = Math.floor(
+      ((index + Math.min(report.percent, 100) / 100) / Math.max(count, 1)) * 100,
+    );
     if (overall > job.percentage && overall < 100) {
       job.percentage = overall;
       this.emit('job-changed', job, ['Percentage']);
@@ -309,7 +351,10 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
     job.result = result;
     job.percentage = 100;
     job.finishedAt = Date.now();
-    this.options.log.info({ job: job.id, state, summary: result.summary, error: result.error }, 'job finished');
+    this.options.log.info(
+      { job: job.id, state, summary: result.summary, error: result.error },
+      'job finished',
+    );
     this.emit('job-changed', job, ['State', 'Percentage', 'Result']);
     this.emit('job-removed', job, state);
     this.emit('state-changed', this.recordOutcome(job, state, result));
@@ -329,18 +374,37 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
       changed.push('LastReconcile');
     }
     const idle = !this.busy || (this.queue.current === job && this.queue.length === 0);
-    this.conditions.set('Progressing', !idle, idle ? 'Idle' : 'JobQueued', idle ? 'no job is running' : 'jobs are queued');
+    this.conditions.set(
+      'Progressing',
+      !idle,
+      idle ? 'Idle' : 'JobQueued',
+      idle ? 'no job is running' : 'jobs are queued',
+    );
     if (state === 'failed') {
-      const failed = result.resources.filter((r) => r.outcome === 'failed').map((r) => `${r.plugin}/${r.resource}`);
+      const failed = result.resources
+        .filter((r) => r.outcome === 'failed')
+        .map((r) => `${r.plugin}/${r.resource}`);
       const what = failed.length > 0 ? failed.join(', ') : (result.error ?? 'unknown error');
-      this.conditions.set('Degraded', true, 'JobFailed', `job ${job.id} (${job.kind}) failed: ${what}`);
+      this.conditions.set(
+        'Degraded',
+        true,
+        'JobFailed',
+        `job ${job.id} (${job.kind}) failed: ${what}`,
+      );
     } else if (state === 'done') {
-      this.conditions.set('Degraded', false, 'LastJobSucceeded', `job ${job.id} (${job.kind}) succeeded`);
+      this.conditions.set(
+        'Degraded',
+        false,
+        'LastJobSucceeded',
+        `job ${job.id} (${job.kind}) succeeded`,
+      );
       this.conditions.set(
         'Drifted',
         false,
         wholeDocument ? 'InSync' : 'Corrected',
-        wholeDocument ? 'the machine matches the desired state' : `drift corrected by job ${job.id}`,
+        wholeDocument
+          ? 'the machine matches the desired state'
+          : `drift corrected by job ${job.id}`,
       );
     }
     return changed;

@@ -63,7 +63,10 @@ export class DesiredStateFile {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      this.log.error({ path: this.path, err: errorMessage(err) }, 'cannot read the persisted desired state; starting without one');
+      this.log.error(
+        { path: this.path, err: errorMessage(err) },
+        'cannot read the persisted desired state; starting without one',
+      );
       return undefined;
     }
     try {
