@@ -98,6 +98,8 @@ export function mergeConfig(
   const defined = Object.fromEntries(
     Object.entries(flags).filter(([, value]) => value !== undefined),
   );
-  const fromSystemd = env.STATE_DIRECTORY ? { stateDir: env.STATE_DIRECTORY.split(':')[0] as string } : {};
+  const fromSystemd = env.STATE_DIRECTORY
+    ? { stateDir: env.STATE_DIRECTORY.split(':')[0] as string }
+    : {};
   return { ...DEFAULTS, ...fromSystemd, ...file, ...defined };
 }

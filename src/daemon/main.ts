@@ -96,14 +96,13 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
   let stopping = false;
   // Handlers go in before start-up: a SIGHUP or SIGTERM that arrives while the
   // daemon starts must not hit Node's default action (exit) and must not be lost.
-  let daemon: Daemon | undefined;
-  let reloadPending = false;
+  const started: { daemon?: Daemon; reloadPending: boolean } = { reloadPending: false };
   const reload = (): void => {
-    if (!daemon) {
-      reloadPending = true;
+    const running = started.daemon;
+    if (!running) {
+      started.reloadPending = true;
       return;
     }
-    const running = daemon;
     loadConfig(parsed).then(
       async (next) => {
         await running.reload(next, config);
@@ -119,7 +118,7 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
   process.on('SIGHUP', reload);
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  daemon = await Daemon.start(config, {
+  const daemon = await Daemon.start(config, {
     log,
     notify,
     onBusLost: () => {
@@ -129,14 +128,14 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
       process.exit(1);
     },
   });
-  const started = daemon;
-  if (reloadPending) reload();
+  started.daemon = daemon;
+  if (started.reloadPending) reload();
   return new Promise<number>((resolve) => {
     shutdown = (signal) => {
       if (stopping && signal !== 'startup') return;
       stopping = true;
       log.info({ signal }, 'shutting down');
-      started.stop().then(
+      daemon.stop().then(
         () => resolve(0),
         (err: unknown) => {
           log.error({ err }, 'shutdown failed');

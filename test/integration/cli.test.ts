@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI } from '../harness/daemon.js';
+import { allServices } from '../harness/all-services.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { packagesDocument } from '../helpers/documents.js';
+import { PLUGINS } from '../../src/plugins/registry.js';
 
 interface CliRun {
   code: number | null;
@@ -30,7 +32,8 @@ describe('the op-dbus CLI against the real daemon', () => {
   let stack: Stack;
   let dir: string;
   before(async () => {
-    stack = await startStack();
+    // Every plugin's service runs, so `init --introspect` captures the whole machine.
+    stack = await startStack({ services: allServices() });
     dir = await mkdtemp(join(tmpdir(), 'opdbus-cli-'));
   });
   after(async () => stack?.stop());
@@ -104,7 +107,7 @@ describe('the op-dbus CLI against the real daemon', () => {
     ]);
   });
 
-  it('query -p and init --introspect --output write documents the daemon accepts', async () => {
+  it('query -p and init --introspect --output capture documents that re-apply with no change', async () => {
     const query = await runCli(stack, ['query', '-p', 'packagekit']);
     assert.equal(query.code, 0);
     const queried = JSON.parse(query.stdout) as {
@@ -115,11 +118,46 @@ describe('the op-dbus CLI against the real daemon', () => {
     const output = join(dir, 'captured.json');
     const init = await runCli(stack, ['init', '--introspect', '--output', output]);
     assert.equal(init.code, 0, init.stderr);
-    const captured = await readFile(output, 'utf8');
-    // Plan validates before it reads the machine: an accepted document proves the format.
+    const captured = JSON.parse(await readFile(output, 'utf8')) as {
+      plugins: Record<string, unknown>;
+    };
+    assert.deepEqual(
+      Object.keys(captured.plugins),
+      PLUGINS.map((p) => p.name),
+    );
     const plan = await runCli(stack, ['plan', '--json', output]);
     assert.equal(plan.code, 0, plan.stderr);
-    assert.equal((JSON.parse(captured) as { version: number }).version, 1);
+    const changes = (
+      JSON.parse(plan.stdout) as { plugin: string; resource: string; action: string }[]
+    ).filter((row) => row.action !== 'none');
+    // The dummy backend lists 'update1' as installed but cannot resolve it: the one
+    // known inconsistency of that fake backend. Everything else plans nothing.
+    assert.deepEqual(
+      changes.map((c) => `${c.plugin}/${c.resource}`),
+      ['packagekit/update1'],
+    );
+  });
+
+  it('status and verify report conditions and drift', async () => {
+    const status = await runCli(stack, ['status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /op-dbus 0\.1\.0: idle/);
+    assert.match(status.stdout, /Ready {8}True/);
+    await runCli(stack, ['apply'], packagesDocument({ glib2: 'installed' }));
+    const inSync = await runCli(stack, ['verify']);
+    assert.equal(inSync.code, 0, inSync.stdout);
+    assert.match(inSync.stdout, /In sync with desired generation \d+/);
+    await runCli(stack, ['apply'], packagesDocument({ 'vips-doc': 'installed' }));
+    const drifted = await runCli(stack, ['verify', '--json']);
+    assert.equal(drifted.code, 1);
+    const report = JSON.parse(drifted.stdout) as {
+      inSync: boolean;
+      drifted: { resource: string }[];
+    };
+    assert.deepEqual(
+      report.drifted.map((d) => d.resource),
+      ['vips-doc'],
+    );
   });
 
   it('unknown commands and missing arguments exit 2 with help', async () => {

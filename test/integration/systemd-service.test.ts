@@ -30,7 +30,12 @@ const WATCHDOG_DROP_IN = '[Service]\nWatchdogSec=3s\n';
  * starts in a namespace where /run's sockets are missing. Real hosts run them:
  * systemd's own hostnamed and timedated units use all four.
  */
-const NOT_IN_THIS_CONTAINER = ['ProtectHome', 'ProtectKernelTunables', 'ProtectKernelLogs', 'ProtectControlGroups'];
+const NOT_IN_THIS_CONTAINER = [
+  'ProtectHome',
+  'ProtectKernelTunables',
+  'ProtectKernelLogs',
+  'ProtectControlGroups',
+];
 
 /** The project's own unit file, adapted in the program's path and the bus addresses (and see above). */
 async function adaptedUnit(bus: SystemBus, user: SystemdUser): Promise<string> {
@@ -48,8 +53,17 @@ async function adaptedUnit(bus: SystemBus, user: SystemdUser): Promise<string> {
 }
 
 async function show(user: SystemdUser, ...properties: string[]): Promise<Record<string, string>> {
-  const out = await user.systemctl('show', 'op-dbus.service', ...properties.map((p) => `--property=${p}`));
-  return Object.fromEntries(out.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  const out = await user.systemctl(
+    'show',
+    'op-dbus.service',
+    ...properties.map((p) => `--property=${p}`),
+  );
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 }
 
 describe('the daemon as a Type=notify service of a real systemd manager, from systemd/op-dbus.service', () => {
@@ -93,7 +107,10 @@ describe('the daemon as a Type=notify service of a real systemd manager, from sy
     const { MainPID: pid } = await show(user, 'MainPID');
     await user.systemctl('reload', 'op-dbus.service');
     await sleep(500);
-    assert.deepEqual(await show(user, 'ActiveState', 'MainPID'), { ActiveState: 'active', MainPID: pid });
+    assert.deepEqual(await show(user, 'ActiveState', 'MainPID'), {
+      ActiveState: 'active',
+      MainPID: pid,
+    });
   });
 
   it('is restarted by systemd when it hangs (watchdog timeout)', async () => {
@@ -105,7 +122,12 @@ describe('the daemon as a Type=notify service of a real systemd manager, from sy
       'systemd to restart the hung daemon',
       async () => {
         const state = await show(user, 'ActiveState', 'MainPID', 'NRestarts');
-        return state.NRestarts === '1' && state.ActiveState === 'active' && state.MainPID !== pid && state.MainPID !== '0';
+        return (
+          state.NRestarts === '1' &&
+          state.ActiveState === 'active' &&
+          state.MainPID !== pid &&
+          state.MainPID !== '0'
+        );
       },
       45_000,
     );

@@ -228,12 +228,13 @@ describe('systemd plugin against a real systemd user manager', () => {
     assert.equal(await ask('is-active', 'dbus.socket'), 'active');
   });
 
-  it('restarts a unit stopped behind its back (watch, DriftDetected, correction)', async () => {
+  it('restarts a unit stopped behind its back (watch, DriftDetected, correction)', async (t) => {
     const recorder = await SignalRecorder.start(stack.clientBus);
     try {
       const { state } = await apply({ 'drifter.service': { active_state: 'active' } });
       assert.equal(state, 'done');
       const start = recorder.signals.length;
+      const stoppedAt = Date.now();
       await systemd.systemctl('stop', 'drifter.service');
       await waitFor(
         'DriftDetected for systemd/drifter.service',
@@ -253,6 +254,8 @@ describe('systemd plugin against a real systemd user manager', () => {
         async () => (await ask('is-active', 'drifter.service')) === 'active',
         30_000,
       );
+      // Measured, not asserted (timing goals live in `npm run bench`); the target is 2 s.
+      t.diagnostic(`unit running again ${Date.now() - stoppedAt} ms after systemctl stop`);
     } finally {
       recorder.stop();
     }
