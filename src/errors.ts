@@ -19,6 +19,8 @@ export const ErrorName = {
   Internal: 'org.opdbus.Error.Internal',
   /** Standard D-Bus errors the daemon also replies with. */
   InvalidArgs: 'org.freedesktop.DBus.Error.InvalidArgs',
+  /** The caller may not change the machine: not root, and polkit said no (or could not be asked). */
+  AccessDenied: 'org.freedesktop.DBus.Error.AccessDenied',
   UnknownMethod: 'org.freedesktop.DBus.Error.UnknownMethod',
   UnknownObject: 'org.freedesktop.DBus.Error.UnknownObject',
   UnknownProperty: 'org.freedesktop.DBus.Error.UnknownProperty',

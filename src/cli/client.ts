@@ -57,6 +57,14 @@ export class StateManagerClient {
     return String((await this.call('GetDesiredState'))[0]);
   }
 
+  async history(limit: number): Promise<string> {
+    return String((await this.call('GetHistory', 'u', [limit]))[0]);
+  }
+
+  async verifyHistory(): Promise<string> {
+    return String((await this.call('VerifyHistory'))[0]);
+  }
+
   async verify(): Promise<string> {
     return String((await this.call('Verify'))[0]);
   }

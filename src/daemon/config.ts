@@ -28,6 +28,9 @@ export const ConfigSchema = Type.Object(
     jobRetentionSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     maxRetainedJobs: Type.Optional(Type.Integer({ minimum: 1 })),
     allowUntrusted: Type.Optional(Type.Boolean()),
+    driftCorrection: Type.Optional(
+      Type.Boolean({ description: 'false: report drift but never correct it (audit mode).' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -45,6 +48,7 @@ export const DEFAULTS: Config = {
   jobRetentionSeconds: 600,
   maxRetainedJobs: 100,
   allowUntrusted: false,
+  driftCorrection: true,
 };
 
 export class ConfigError extends Error {}

@@ -13,6 +13,9 @@ import type { AnyPlugin } from '../engine/plugin.js';
 import { StateManager } from '../engine/state-manager.js';
 import { createPlugins } from '../plugins/registry.js';
 import { DesiredStateFile } from '../state/desired-state-file.js';
+import { Authorizer } from '../dbus/authorization.js';
+import { JobRecorder } from '../ledger/job-recorder.js';
+import { Ledger } from '../ledger/ledger.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
 import type { Config } from './config.js';
 import { DriftSchedule } from './drift-schedule.js';
@@ -53,19 +56,24 @@ async function connectSystemdBus(
   return { bus, router: new SignalRouter(bus) };
 }
 
+/** Every long-lived piece of a running daemon. */
+interface DaemonParts {
+  buses: MessageBus[];
+  routers: SignalRouter[];
+  plugins: AnyPlugin[];
+  engine: StateManager;
+  host: ServiceHost;
+  service: StateManagerService;
+  drift: DriftMonitor;
+  schedule: DriftSchedule;
+  ledger: Ledger;
+  recorder: JobRecorder;
+  context: DaemonContext;
+}
+
 /** The running daemon: every long-lived piece, started in order and stopped in reverse. */
 export class Daemon {
-  private constructor(
-    private readonly buses: MessageBus[],
-    private readonly routers: SignalRouter[],
-    private readonly plugins: AnyPlugin[],
-    private readonly engine: StateManager,
-    private readonly host: ServiceHost,
-    private readonly service: StateManagerService,
-    private readonly drift: DriftMonitor,
-    private readonly schedule: DriftSchedule,
-    private readonly context: DaemonContext,
-  ) {}
+  private constructor(private readonly parts: DaemonParts) {}
 
   /**
    * Connects, starts plugins, exports the API, loads the persisted desired state,
@@ -101,23 +109,42 @@ export class Daemon {
       jobRetentionMs: config.jobRetentionSeconds * 1000,
       maxRetainedJobs: config.maxRetainedJobs,
     });
+    const ledger = new Ledger(config.stateDir, log);
+    await ledger.open();
+    const recorder = new JobRecorder(engine, ledger, log);
+    recorder.start();
     const host = new ServiceHost(bus, log, OBJECT_PATH);
-    const service = new StateManagerService(host, engine, interfaces, VERSION, log);
+    const authorizer = new Authorizer(bus, log);
+    const service = new StateManagerService(
+      host,
+      engine,
+      authorizer,
+      ledger,
+      interfaces,
+      VERSION,
+      log,
+    );
     service.start();
     const persisted = await stateFile.load(validator);
-    const drift = new DriftMonitor(engine, { log, ...DRIFT_TIMING });
+    const drift = new DriftMonitor(engine, {
+      log,
+      correct: config.driftCorrection,
+      ...DRIFT_TIMING,
+    });
     const schedule = new DriftSchedule(() => drift.checkAll(), log);
-    const daemon = new Daemon(
-      [...new Set([bus, systemd.bus])],
-      [...new Set([router, systemd.router])],
+    const daemon = new Daemon({
+      buses: [...new Set([bus, systemd.bus])],
+      routers: [...new Set([router, systemd.router])],
       plugins,
       engine,
       host,
       service,
       drift,
       schedule,
+      ledger,
+      recorder,
       context,
-    );
+    });
     await daemon.ownName(bus);
     const state = persisted
       ? `desired state loaded from ${stateFile.path}`
@@ -138,9 +165,9 @@ export class Daemon {
 
   /** SIGHUP: what can change while running does; the rest needs a restart. */
   async reload(config: Config, previous: Config): Promise<void> {
-    this.context.log.level = config.logLevel;
+    this.parts.context.log.level = config.logLevel;
     if (config.driftSchedule !== previous.driftSchedule)
-      await this.schedule.start(config.driftSchedule);
+      await this.parts.schedule.start(config.driftSchedule);
     const needsRestart = (
       [
         'bus',
@@ -148,20 +175,21 @@ export class Daemon {
         'systemdBus',
         'allowUntrusted',
         'jobRetentionSeconds',
+        'driftCorrection',
         'maxRetainedJobs',
       ] as const
     ).filter((key) => config[key] !== previous[key]);
     if (needsRestart.length > 0)
-      this.context.log.warn(
+      this.parts.context.log.warn(
         { settings: needsRestart },
         'these settings take effect after a restart',
       );
-    this.context.log.info('configuration reloaded');
+    this.parts.context.log.info('configuration reloaded');
   }
 
   private readonly onStateChanged = (): void => {
-    this.context.notify.status(
-      `${this.engine.status}; desired generation ${this.engine.desiredGeneration}, applied ${this.engine.appliedGeneration}`,
+    this.parts.context.notify.status(
+      `${this.parts.engine.status}; desired generation ${this.parts.engine.desiredGeneration}, applied ${this.parts.engine.appliedGeneration}`,
     );
   };
 
@@ -177,24 +205,27 @@ export class Daemon {
 
   /** Finishes or cancels the running job, then leaves the bus. */
   async stop(): Promise<void> {
-    const { log, notify } = this.context;
+    const { log, notify } = this.parts.context;
     log.info('daemon stopping');
     notify.stopping('stopping: cancelling the running job');
-    this.engine.off('state-changed', this.onStateChanged);
-    await this.schedule.stop();
-    this.drift.stop();
-    await this.engine.stop();
-    this.service.stop();
-    this.host.stop();
-    for (const plugin of [...this.plugins].reverse()) await plugin.stop();
-    for (const router of this.routers) router.stop();
-    const [bus] = this.buses;
+    this.parts.engine.off('state-changed', this.onStateChanged);
+    await this.parts.schedule.stop();
+    this.parts.drift.stop();
+    await this.parts.engine.stop();
+    // Jobs cancelled by the stop are recorded too.
+    await this.parts.ledger.flush();
+    this.parts.recorder.stop();
+    this.parts.service.stop();
+    this.parts.host.stop();
+    for (const plugin of [...this.parts.plugins].reverse()) await plugin.stop();
+    for (const router of this.parts.routers) router.stop();
+    const [bus] = this.parts.buses;
     try {
       await bus?.releaseName(BUS_NAME);
     } catch (err) {
       log.warn({ err }, 'could not release the bus name');
     }
-    for (const connection of this.buses) connection.disconnect();
+    for (const connection of this.parts.buses) connection.disconnect();
     notify.close();
   }
 }

@@ -23,6 +23,7 @@ Settings come from the configuration file (default ${DEFAULT_CONFIG_FILE}); a fl
   --job-retention SECONDS    how long a finished job stays readable on the bus (default 600)
   --max-retained-jobs N      at most this many finished jobs are kept (default 100)
   --allow-untrusted          let PackageKit install from unsigned repositories (test backends, local repos)
+  --no-drift-correction      report drift (DriftDetected, Conditions) but never correct it
 
 Signals: SIGTERM/SIGINT finish or cancel the running job and exit 0; SIGHUP reloads the configuration.`;
 
@@ -54,6 +55,7 @@ function parseFlags(args: string[]): ParsedFlags {
       'job-retention': { type: 'string' },
       'max-retained-jobs': { type: 'string' },
       'allow-untrusted': { type: 'boolean' },
+      'no-drift-correction': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -74,6 +76,7 @@ function parseFlags(args: string[]): ParsedFlags {
       jobRetentionSeconds: positiveNumber(values['job-retention'], '--job-retention'),
       maxRetainedJobs: maxJobs === undefined ? undefined : Math.floor(maxJobs),
       allowUntrusted: values['allow-untrusted'],
+      driftCorrection: values['no-drift-correction'] ? false : undefined,
     },
   };
 }

@@ -7,7 +7,11 @@ import { STANDARD_INTERFACES } from './standard-interfaces.js';
 /** Who made a call, as the bus tells it (never as the caller claims). */
 export interface CallContext {
   sender: string;
+  /** The caller set ALLOW_INTERACTIVE_AUTHORIZATION: polkit may ask a person. */
+  interactive: boolean;
 }
+
+const ALLOW_INTERACTIVE_AUTHORIZATION = 0x4;
 
 export type MethodHandler = (args: unknown[], call: CallContext) => unknown[] | Promise<unknown[]>;
 
@@ -140,7 +144,8 @@ export class ServiceHost {
       return;
     }
     try {
-      const result = await handler(message.body, { sender: message.sender });
+      const interactive = (Number(message.flags) & ALLOW_INTERACTIVE_AUTHORIZATION) !== 0;
+      const result = await handler(message.body, { sender: message.sender, interactive });
       this.reply(message, spec.outSignature, result);
     } catch (err) {
       if (err instanceof OpdbusError) {

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { ErrorName, OpdbusError } from '../errors.js';
 import type { Job } from '../engine/job.js';
 import type { PlanAction } from '../engine/reconciler.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { Action, type Authorizer } from './authorization.js';
 import type { StateManager } from '../engine/state-manager.js';
 import type { InterfaceSpec } from './interface-xml.js';
 import type { ServiceHost } from './service-host.js';
@@ -36,6 +38,8 @@ export class StateManagerService {
   constructor(
     private readonly host: ServiceHost,
     private readonly engine: StateManager,
+    private readonly authorizer: Authorizer,
+    private readonly ledger: Ledger,
     interfaces: Map<string, InterfaceSpec>,
     private readonly version: string,
     private readonly log: Logger,
@@ -49,14 +53,30 @@ export class StateManagerService {
       {
         spec: this.manager,
         methods: {
-          Apply: async (args, call) => [
-            jobPath((await this.engine.apply(stringArg(args), call.sender)).id),
-          ],
+          // Changing methods ask first (root, or polkit), then validate: a caller
+          // who may not apply learns nothing from Apply that Plan would not tell.
+          Apply: async (args, call) => {
+            const caller = await this.authorizer.authorize(
+              call.sender,
+              Action.apply,
+              call.interactive,
+            );
+            return [jobPath((await this.engine.apply(stringArg(args), caller)).id)];
+          },
           Plan: async (args) => [JSON.stringify(await this.engine.plan(stringArg(args)))],
           Query: async (args) => [JSON.stringify(await this.engine.query(args[0] as string[]))],
           GetDesiredState: () => [JSON.stringify(this.engine.desiredDocument)],
           Verify: async () => [JSON.stringify(await this.engine.verify())],
-          Reconcile: (_args, call) => [jobPath(this.engine.reconcile(call.sender).id)],
+          Reconcile: async (_args, call) => {
+            const caller = await this.authorizer.authorize(
+              call.sender,
+              Action.reconcile,
+              call.interactive,
+            );
+            return [jobPath(this.engine.reconcile(caller).id)];
+          },
+          GetHistory: async (args) => [JSON.stringify(await this.ledger.history(Number(args[0])))],
+          VerifyHistory: async () => [JSON.stringify(await this.ledger.verify())],
         },
         properties: () => this.managerProperties(),
       },
@@ -109,7 +129,8 @@ export class StateManagerService {
       {
         spec: this.job,
         methods: {
-          Cancel: () => {
+          Cancel: async (_args, call) => {
+            await this.authorizer.authorize(call.sender, Action.cancel, call.interactive);
             this.engine.cancel(this.liveJob(job.id));
             return [];
           },

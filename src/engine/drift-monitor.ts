@@ -12,6 +12,8 @@ export interface DriftMonitorOptions {
   log: Logger;
   /** Events within this window are checked together (a unit stop fires several signals). */
   debounceMs: number;
+  /** false: detect and report drift (DriftDetected, Conditions) but never correct it. */
+  correct: boolean;
   /** Back-off after a failed correction: doubles per failure, up to the maximum. */
   initialBackoffMs: number;
   maxBackoffMs: number;
@@ -36,6 +38,7 @@ export class DriftMonitor {
   private checking: Promise<void> | undefined;
   private readonly backoff = new Map<string, Backoff>();
   private unwatches: (() => void)[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
@@ -56,6 +59,7 @@ export class DriftMonitor {
     for (const unwatch of this.unwatches) unwatch();
     this.unwatches = [];
     clearTimeout(this.timer);
+    clearTimeout(this.retryTimer);
     this.engine.off('job-removed', this.onJobRemoved);
   }
 
@@ -107,6 +111,7 @@ export class DriftMonitor {
     this.engine.recordCheck(drifted, { full, announce: true });
     if (drifted.length === 0) return;
     this.options.log.warn({ drifted: drifted.map(key) }, 'drift detected');
+    if (!this.options.correct) return;
     const now = Date.now();
     const correctable = drifted.filter((d) => (this.backoff.get(key(d))?.until ?? 0) <= now);
     if (correctable.length < drifted.length) {
@@ -133,16 +138,21 @@ export class DriftMonitor {
     return { version: desired.version, plugins };
   }
 
+  /**
+   * A resource that failed, in any job, is retried once its back-off ends (a
+   * service that was down may be back); each failure in a row doubles the wait.
+   */
   private readonly onJobRemoved = (job: Job, state: FinalJobState): void => {
-    if (state === 'cancelled' || !job.result) return;
+    if (state === 'cancelled' || !job.result || !this.options.correct) return;
     const now = Date.now();
+    let failed = false;
     for (const outcome of job.result.resources) {
       const id = `${outcome.plugin}/${outcome.resource}`;
       if (outcome.outcome !== 'failed') {
         this.backoff.delete(id);
         continue;
       }
-      if (job.kind !== 'drift') continue;
+      failed = true;
       const failures = (this.backoff.get(id)?.failures ?? 0) + 1;
       const delay = Math.min(
         this.options.initialBackoffMs * 2 ** (failures - 1),
@@ -150,22 +160,30 @@ export class DriftMonitor {
       );
       this.backoff.set(id, { failures, until: now + delay });
     }
+    if (failed) this.retryAfterBackoff();
   };
 
-  /** After a back-off ends, look again at what was deferred. */
+  /** One timer, at the earliest end of a back-off, to look again at what failed. */
   private retryAfterBackoff(): void {
     const next = Math.min(...[...this.backoff.values()].map((b) => b.until));
-    if (!Number.isFinite(next)) return;
-    const retry = setTimeout(
+    if (!Number.isFinite(next) || this.stopped) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(
       () => {
+        this.options.log.info(
+          { resources: [...this.backoff.keys()] },
+          'retrying failed resources after back-off',
+        );
         for (const id of this.backoff.keys()) {
           const [plugin = '', ...rest] = id.split('/');
-          this.notify(plugin, [rest.join('/')]);
+          const resource = rest.join('/');
+          // '' is a failure of the whole plugin (its service was unreachable).
+          this.notify(plugin, resource === '' ? undefined : [resource]);
         }
       },
       Math.max(next - Date.now(), 0),
     );
-    retry.unref();
+    this.retryTimer.unref();
   }
 }
 

@@ -17,6 +17,15 @@ export interface JobResult {
   error?: string;
 }
 
+/** Who asked: a bus caller (unique name and uid), or the daemon itself. */
+export interface Requester {
+  sender: string;
+  uid: number;
+}
+
+/** Jobs the daemon starts on its own: the start-up reconcile and drift corrections. */
+export const DAEMON_ITSELF: Requester = { sender: 'op-dbus', uid: process.getuid?.() ?? 0 };
+
 /** One reconcile of the machine against one document, run by the job queue. */
 export class Job {
   state: JobState = 'queued';
@@ -30,8 +39,8 @@ export class Job {
     readonly kind: JobKind,
     readonly document: DesiredDocument,
     readonly generation: number,
-    /** The caller's unique bus name, as the bus reported it. */
-    readonly requestedBy: string,
+    /** Who asked for the job, as the bus reported it (never as the caller claimed). */
+    readonly requestedBy: Requester,
   ) {}
 
   get signal(): AbortSignal {

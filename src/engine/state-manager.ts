@@ -4,7 +4,15 @@ import { emptyDocument, type DesiredDocument } from '../document/document.js';
 import type { DocumentValidator } from '../document/validator.js';
 import { ErrorName, OpdbusError, errorMessage } from '../errors.js';
 import { Conditions } from './conditions.js';
-import { Job, summarize, type FinalJobState, type JobKind, type JobResult } from './job.js';
+import {
+  DAEMON_ITSELF,
+  Job,
+  summarize,
+  type FinalJobState,
+  type JobKind,
+  type JobResult,
+  type Requester,
+} from './job.js';
 import { JobQueue } from './job-queue.js';
 import { JobRetention } from './job-retention.js';
 import type { AnyPlugin, ProgressReport } from './plugin.js';
@@ -146,7 +154,7 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
    * job. Returns once the document is on disk, long before the job ends. A document
    * that cannot be persisted is refused: an accepted state is never lost.
    */
-  async apply(text: string, requestedBy: string): Promise<Job> {
+  async apply(text: string, requestedBy: Requester): Promise<Job> {
     this.refuseWhenStopping();
     const document = this.options.validator.parse(text);
     await this.options.store.save(document);
@@ -158,18 +166,18 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
   /** Takes the persisted document at start-up (already on disk) and reconciles once. */
   restore(document: DesiredDocument): Job {
     this.setDesired(document);
-    return this.queueJob('reconcile', document, 'startup');
+    return this.queueJob('reconcile', document, DAEMON_ITSELF);
   }
 
   /** Queues a full reconcile of the current desired state. */
-  reconcile(requestedBy: string): Job {
+  reconcile(requestedBy: Requester): Job {
     this.refuseWhenStopping();
     return this.queueJob('reconcile', this.desired, requestedBy);
   }
 
   /** Queues a correction of drifted resources (a narrowed desired document). */
   correctDrift(document: DesiredDocument): Job {
-    return this.queueJob('drift', document, 'drift');
+    return this.queueJob('drift', document, DAEMON_ITSELF);
   }
 
   async plan(text: string): Promise<PlanAction[]> {
@@ -281,7 +289,7 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
     if (this.stopping) throw new OpdbusError(ErrorName.PluginUnavailable, 'the daemon is stopping');
   }
 
-  private queueJob(kind: JobKind, document: DesiredDocument, requestedBy: string): Job {
+  private queueJob(kind: JobKind, document: DesiredDocument, requestedBy: Requester): Job {
     const job = new Job(this.nextJobId++, kind, document, this.desiredGenerationValue, requestedBy);
     this.jobs.set(job.id, job);
     this.emit('job-new', job);

@@ -33,7 +33,7 @@ describe('the op-dbus CLI against the real daemon', () => {
   let dir: string;
   before(async () => {
     // Every plugin's service runs, so `init --introspect` captures the whole machine.
-    stack = await startStack({ services: allServices() });
+    stack = await startStack({ services: allServices(), daemonArgs: ['--no-drift-correction'] });
     dir = await mkdtemp(join(tmpdir(), 'opdbus-cli-'));
   });
   after(async () => stack?.stop());

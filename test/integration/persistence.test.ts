@@ -29,7 +29,7 @@ describe('durable desired state', () => {
   let stack: Stack;
   before(async () => {
     // The dummy backend's packages are unsigned: its 10 s install needs --allow-untrusted.
-    stack = await startStack({ daemonArgs: ['--allow-untrusted'] });
+    stack = await startStack({ daemonArgs: ['--allow-untrusted', '--no-drift-correction'] });
   });
   after(async () => stack?.stop());
 

@@ -4,7 +4,7 @@ import { emptyDocument } from '../../src/document/document.js';
 import { Job } from '../../src/engine/job.js';
 import { JobQueue } from '../../src/engine/job-queue.js';
 
-const job = (id: number) => new Job(id, 'apply', emptyDocument(), id, ':1.1');
+const job = (id: number) => new Job(id, 'apply', emptyDocument(), id, { sender: ':1.1', uid: 0 });
 
 describe('job queue', () => {
   it('runs jobs one at a time in the order queued', async () => {

@@ -4,7 +4,8 @@ import type { SignalRouter } from '../../dbus/signal-router.js';
 import { ErrorName, OpdbusError } from '../../errors.js';
 import { Exit, PERCENTAGE_UNKNOWN, statusPhase } from './enums.js';
 
-const PK_NAME = 'org.freedesktop.PackageKit';
+export const PACKAGEKIT_NAME = 'org.freedesktop.PackageKit';
+const PK_NAME = PACKAGEKIT_NAME;
 const PK_PATH = '/org/freedesktop/PackageKit';
 const PK_INTERFACE = 'org.freedesktop.PackageKit';
 const TRANSACTION_INTERFACE = 'org.freedesktop.PackageKit.Transaction';

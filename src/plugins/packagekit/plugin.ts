@@ -5,8 +5,21 @@ import type { Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin
 import { errorMessage } from '../../errors.js';
 import { watchDpkgStatus } from './dpkg-watch.js';
 import { Filter, Info, infoPhase, TransactionFlag } from './enums.js';
-import { PackageKitClient, type PkPackage, type TransactionEvent } from './packagekit-client.js';
-import { groupByName, planPackages, type ObservedPackages, type PackageChange } from './plan.js';
+import { readThrough } from '../shared/observation-cache.js';
+import { PackageCache } from './package-cache.js';
+import {
+  PACKAGEKIT_NAME,
+  PackageKitClient,
+  type PkPackage,
+  type TransactionEvent,
+} from './packagekit-client.js';
+import {
+  groupByName,
+  planPackages,
+  type ObservedPackages,
+  type PackageChange,
+  type PackageState,
+} from './plan.js';
 import { PackageKitSection } from './schema.js';
 
 export interface PackageKitPluginOptions {
@@ -25,6 +38,8 @@ export interface PackageKitPluginOptions {
 /**
  * Packages through PackageKit only (never apt-get or dpkg): one Resolve for the
  * whole document, then one InstallPackages and one RemovePackages transaction.
+ * Resolve answers are cached per name (PackageCache) until apt's or dpkg's files
+ * change or something announces a change, so a no-op Plan asks PackageKit nothing.
  */
 export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPackages> {
   readonly name = 'packagekit';
@@ -33,11 +48,16 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
   private readonly trustFlag: bigint;
   private readonly log: Logger;
   private readonly dpkgStatusFile: string;
+  private readonly router: SignalRouter;
+  private readonly cache: PackageCache;
+  private unsubscribes: (() => void)[] = [];
 
   constructor(options: PackageKitPluginOptions) {
+    this.router = options.router;
     this.trustFlag = options.onlyTrusted ? TransactionFlag.onlyTrusted : TransactionFlag.none;
     this.log = options.log.child({ plugin: this.name });
     this.dpkgStatusFile = options.dpkgStatusFile;
+    this.cache = new PackageCache(options.dpkgStatusFile, this.log);
     this.client = new PackageKitClient(
       options.bus,
       options.router,
@@ -45,20 +65,40 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
     );
   }
 
-  start(): Promise<void> {
-    return this.client.start();
+  /** Subscribes to what invalidates the cache before the cache keeps anything. */
+  async start(): Promise<void> {
+    await this.client.start();
+    this.unsubscribes = [
+      this.client.watchForeignTransactions(() => this.cache.drop('foreign transaction')),
+      this.router.subscribe(
+        { interface: 'org.freedesktop.DBus', member: 'NameOwnerChanged' },
+        (message) => {
+          if ((message.body as unknown[])[0] === PACKAGEKIT_NAME)
+            this.cache.drop('PackageKit owner changed');
+        },
+      ),
+    ];
+    this.cache.startWatching();
   }
 
   stop(): Promise<void> {
+    this.cache.stopWatching();
+    for (const unsubscribe of this.unsubscribes) unsubscribe();
+    this.unsubscribes = [];
     this.client.stop();
     return Promise.resolve();
   }
 
+  /** Cached names come from memory; all the others are read with one Resolve. */
   async observe(desired: PackageKitSection, ctx: PluginContext): Promise<ObservedPackages> {
     const names = Object.keys(desired.packages);
     if (names.length === 0) return new Map();
-    const packages = await this.client.resolve(names, Filter.none, ctx.signal);
-    return groupByName(names, packages);
+    this.cache.revalidate();
+    const { values, hits, misses } = await readThrough(this.cache.entries, names, async (missing) =>
+      groupByName(missing, await this.client.resolve(missing, Filter.none, ctx.signal)),
+    );
+    ctx.log.debug({ hits, misses }, 'packages observed');
+    return new Map(names.map((name) => [name, values.get(name) ?? emptyState()]));
   }
 
   plan(desired: PackageKitSection, observed: ObservedPackages): PackageChange[] {
@@ -78,6 +118,8 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
     const removals = changes.filter(
       (change) => change.packageId !== undefined && change.action === 'remove',
     );
+    // Whatever happens below, what we knew is stale (dependencies change too).
+    this.cache.drop('own transaction');
     const outcomes: ResourceOutcome[] = unavailable.map((change) => ({
       resource: change.resource,
       outcome: 'failed',
@@ -103,6 +145,7 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
         )),
       );
     }
+    this.cache.drop('own transaction');
     return outcomes;
   }
 
@@ -161,6 +204,10 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
       }));
     }
   }
+}
+
+function emptyState(): PackageState {
+  return { installed: undefined, available: [] };
 }
 
 /**

@@ -16,6 +16,8 @@ import {
   SystemdClient,
   UNIT_INTERFACE,
 } from './systemd-client.js';
+import { readThrough } from '../shared/observation-cache.js';
+import { UnitCache, type CachedUnit } from './unit-cache.js';
 import { unitNameFromPath } from './unit-path.js';
 
 /** Units read at once by observe: the bus limits pending replies per connection (128). */
@@ -34,7 +36,10 @@ export interface SystemdPluginOptions {
 /**
  * Units through org.freedesktop.systemd1 only (never systemctl): LoadUnit and
  * GetUnitFileState to observe, batched unit-file calls and one Reload per apply,
- * start/stop jobs followed to their JobRemoved signal.
+ * start/stop jobs followed to their JobRemoved signal. Unit states are cached
+ * (UnitCache) while subscribed to systemd's signals; every observe first makes
+ * one round trip to systemd (Ping) so that no announced change is still on its
+ * way when the cache answers.
  */
 export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
   readonly name = 'systemd';
@@ -45,10 +50,12 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
   private readonly jobTimeoutMs: number;
   private unsubscribes: (() => void)[] = [];
   private subscribed: Promise<void> | undefined;
+  private readonly cache: UnitCache;
 
   constructor(private readonly options: SystemdPluginOptions) {
     this.client = new SystemdClient(options.bus);
     this.log = options.log.child({ plugin: this.name });
+    this.cache = new UnitCache(this.log);
     this.jobTimeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
   }
 
@@ -59,15 +66,27 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
    */
   async start(): Promise<void> {
     await this.options.router.addMatch(`type='signal',sender='${SYSTEMD_NAME}'`);
+    await this.options.router.addMatch(UnitCache.ownerRule);
     this.unsubscribes.push(
       this.options.router.subscribe(
         { path: MANAGER_PATH, interface: MANAGER_INTERFACE, member: 'JobRemoved' },
         (message) => this.jobs.onJobRemoved(message),
       ),
+      this.cache.listen(this.options.router),
+      // systemd forgets a subscriber that leaves; a new systemd has none: subscribe again.
+      this.options.router.subscribe(
+        { interface: 'org.freedesktop.DBus', member: 'NameOwnerChanged' },
+        (message) => {
+          if ((message.body as unknown[])[0] !== SYSTEMD_NAME) return;
+          this.subscribed = undefined;
+          this.cache.entries.disable();
+        },
+      ),
     );
   }
 
   stop(): Promise<void> {
+    this.cache.entries.disable();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
     return Promise.resolve();
@@ -84,11 +103,40 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
 
   async observe(desired: SystemdSection, ctx: PluginContext): Promise<ObservedUnits> {
     const names = Object.keys(desired.units);
-    const states = await mapWithLimit(names, OBSERVE_CONCURRENCY, (name) => {
+    if (names.length === 0) return new Map();
+    await this.syncCache();
+    const { values, hits, misses } = await readThrough(this.cache.entries, names, (missing) =>
+      this.readUnits(missing, ctx),
+    );
+    ctx.log.debug({ hits, misses }, 'units observed');
+    return new Map(names.map((name) => [name, (values.get(name) as CachedUnit).state]));
+  }
+
+  /**
+   * Makes the cache safe to read: subscribed to systemd's signals (else it is
+   * off), and every signal systemd sent before now delivered (Ping). Any
+   * failure turns the cache off: the units are then read from systemd.
+   */
+  private async syncCache(): Promise<void> {
+    try {
+      await this.ensureSubscribed();
+      this.cache.entries.enable();
+      await this.client.ping();
+    } catch (err) {
+      this.cache.entries.disable();
+      this.log.debug({ err: errorMessage(err) }, 'unit cache off: cannot sync with systemd');
+    }
+  }
+
+  /** Reads units from systemd, in parallel within the bus's limit. */
+  private async readUnits(names: string[], ctx: PluginContext): Promise<Map<string, CachedUnit>> {
+    const units = await mapWithLimit(names, OBSERVE_CONCURRENCY, (name) => {
       ctx.signal.throwIfAborted();
-      return this.client.unitState(name);
+      return this.client.unitSnapshot(name);
     });
-    return new Map(names.map((name, index) => [name, states[index] as UnitState]));
+    const read = new Map(names.map((name, index) => [name, units[index] as CachedUnit]));
+    this.cache.remember(read);
+    return read;
   }
 
   plan(desired: SystemdSection, observed: ObservedUnits): UnitChange[] {
@@ -103,12 +151,19 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
   ): Promise<ResourceOutcome[]> {
     // Before any job is queued, so that no JobRemoved is missed.
     await this.ensureSubscribed();
-    return applyUnitChanges(changes, {
-      client: this.client,
-      jobs: this.jobs,
-      ctx,
-      jobTimeoutMs: this.jobTimeoutMs,
-    });
+    const touched = changes.map((change) => change.resource);
+    this.cache.invalidateNames(touched);
+    try {
+      return await applyUnitChanges(changes, {
+        client: this.client,
+        jobs: this.jobs,
+        ctx,
+        jobTimeoutMs: this.jobTimeoutMs,
+      });
+    } finally {
+      // A Reload or a dependency's start changes more than the named units.
+      this.cache.drop('own apply');
+    }
   }
 
   async query(ctx: PluginContext): Promise<SystemdSection> {

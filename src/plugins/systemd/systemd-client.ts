@@ -145,19 +145,50 @@ export class SystemdClient {
     }
   }
 
+  /**
+   * A round trip to systemd itself. systemd sends its pending change signals
+   * before it reads the next message, and the bus keeps one sender's messages in
+   * order: once the reply is here, every signal about a change systemd made
+   * before answering has been delivered to this connection.
+   */
+  async ping(): Promise<void> {
+    try {
+      await callMethod(
+        this.bus,
+        {
+          destination: SYSTEMD_NAME,
+          path: MANAGER_PATH,
+          interface: 'org.freedesktop.DBus.Peer',
+          member: 'Ping',
+        },
+        5_000,
+      );
+    } catch (err) {
+      throw translate(err, 'Ping');
+    }
+  }
+
   /** LoadUnit, the Unit properties and GetUnitFileState of one unit. */
   async unitState(name: string): Promise<UnitState> {
+    return (await this.unitSnapshot(name)).state;
+  }
+
+  /** unitState with the unit's object path (the same for every alias of the unit). */
+  async unitSnapshot(name: string): Promise<{ path: string; state: UnitState }> {
     const path = await this.loadUnit(name);
     const [props, unitFileState] = await Promise.all([
       this.unitProperties(path),
       this.unitFileState(name),
     ]);
     return {
-      loadState: String(props.LoadState),
-      activeState: String(props.ActiveState),
-      subState: String(props.SubState),
-      unitFileState,
-      needDaemonReload: props.NeedDaemonReload === true,
+      path,
+      state: {
+        loadState: String(props.LoadState),
+        activeState: String(props.ActiveState),
+        subState: String(props.SubState),
+        unitFileState,
+        needDaemonReload: props.NeedDaemonReload === true,
+      },
     };
   }
 

@@ -24,3 +24,18 @@ export function unitNameFromPath(path: string): string | undefined {
   }
   return Buffer.from(bytes).toString('utf8');
 }
+
+/**
+ * The unit object path for a unit's primary name, escaped as systemd's
+ * bus_label_escape does: every byte but a letter (or a digit after the first
+ * byte) becomes `_xx` in lower-case hex.
+ */
+export function unitPathFromName(name: string): string {
+  let label = '';
+  for (const [index, byte] of [...Buffer.from(name, 'utf8')].entries()) {
+    const char = String.fromCharCode(byte);
+    const keep = /[A-Za-z]/.test(char) || (index > 0 && /[0-9]/.test(char));
+    label += keep ? char : `_${byte.toString(16).padStart(2, '0')}`;
+  }
+  return UNIT_PATH_PREFIX + label;
+}
