@@ -6,7 +6,7 @@ import { errorMessage } from '../../errors.js';
 import { applyUnitChanges } from './apply.js';
 import { DEFAULT_JOB_TIMEOUT_MS, JobWaiter } from './job-waiter.js';
 import { mapWithLimit } from './map-with-limit.js';
-import { planUnits, type ObservedUnits, type UnitChange, type UnitState } from './plan.js';
+import { planUnits, type ObservedUnits, type UnitChange } from './plan.js';
 import { sectionFromListings } from './query.js';
 import { SystemdSection } from './schema.js';
 import {

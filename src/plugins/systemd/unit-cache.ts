@@ -54,8 +54,9 @@ export class UnitCache {
         this.drop('unit files changed'),
       ),
       router.subscribe({ ...manager, member: 'Reloading' }, () => this.drop('systemd reloading')),
-      router.subscribe({ interface: PROPERTIES_INTERFACE, member: 'PropertiesChanged' }, (message) =>
-        this.onPropertiesChanged(message),
+      router.subscribe(
+        { interface: PROPERTIES_INTERFACE, member: 'PropertiesChanged' },
+        (message) => this.onPropertiesChanged(message),
       ),
       router.subscribe(
         { interface: 'org.freedesktop.DBus', member: 'NameOwnerChanged' },
