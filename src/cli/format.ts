@@ -117,3 +117,42 @@ export function formatSignal(member: string, body: unknown[]): string | undefine
       return undefined;
   }
 }
+
+interface HistoryRecord {
+  seq: number;
+  time: string;
+  uid: number;
+  job: number;
+  kind: string;
+  state: string;
+  plan: { plugin: string; resource: string; action: string }[];
+}
+
+export function formatHistory(recordsJson: string): string {
+  const records = JSON.parse(recordsJson) as HistoryRecord[];
+  if (records.length === 0) return 'The ledger is empty.';
+  return records
+    .map((r) => {
+      const changes = r.plan.map((p) => `${p.plugin}/${p.resource}:${p.action}`).join(' ');
+      return `#${r.seq} ${r.time} uid=${r.uid} job ${r.job} ${r.kind} ${r.state}${changes ? ` ${changes}` : ''}`;
+    })
+    .join('\n');
+}
+
+export function formatLedgerReport(reportJson: string): string {
+  const report = JSON.parse(reportJson) as {
+    ok: boolean;
+    records: number;
+    firstBad?: { line: number; reason: string };
+    tornTail?: { line: number; bytes: number };
+  };
+  if (report.ok) return `Ledger intact: ${report.records} record(s) verify.`;
+  const lines = [`Ledger NOT intact: ${report.records} record(s) verify before the first problem.`];
+  if (report.firstBad) lines.push(`  line ${report.firstBad.line}: ${report.firstBad.reason}`);
+  if (report.tornTail) {
+    lines.push(
+      `  line ${report.tornTail.line}: a partial record of ${report.tornTail.bytes} bytes (a crash while appending)`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -11,6 +11,8 @@ import {
   formatSignal,
   formatStatus,
   formatVerify,
+  formatHistory,
+  formatLedgerReport,
 } from './format.js';
 
 const USAGE = `Usage: op-dbus COMMAND [OPTIONS]
@@ -25,6 +27,8 @@ Commands:
   verify                    what has drifted from the desired state now (changes nothing; exit 1 if drifted)
   reconcile                 queue a full reconcile of the desired state and wait for it
   watch                     follow jobs, Progress and DriftDetected live (Ctrl-C to stop)
+  history [--limit N]       the audit ledger's newest records (default 20)
+  history --verify          check the ledger's hash chain (exit 1 if it was changed)
   daemon [OPTIONS]          run the daemon (see op-dbus daemon --help)
 
 Options:
@@ -139,6 +143,18 @@ async function watch(): Promise<number> {
   });
 }
 
+async function history(limit: number, check: boolean, json: boolean): Promise<number> {
+  if (check) {
+    const report = await withClient((client) => client.verifyHistory());
+    const parsed = JSON.parse(report) as { ok: boolean };
+    process.stdout.write(json ? `${report}\n` : `${formatLedgerReport(report)}\n`);
+    return parsed.ok ? 0 : 1;
+  }
+  const records = await withClient((client) => client.history(limit));
+  process.stdout.write(json ? `${records}\n` : `${formatHistory(records)}\n`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'daemon') return runDaemonCommand(rest);
@@ -150,6 +166,8 @@ async function main(argv: string[]): Promise<number> {
       plugin: { type: 'string', short: 'p', multiple: true },
       introspect: { type: 'boolean', default: false },
       output: { type: 'string', short: 'o' },
+      limit: { type: 'string', default: '20' },
+      verify: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -181,6 +199,8 @@ async function main(argv: string[]): Promise<number> {
       return reconcile(values.json);
     case 'watch':
       return watch();
+    case 'history':
+      return history(Number(values.limit), values.verify, values.json);
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
