@@ -1,0 +1,152 @@
+import { join } from 'node:path';
+import { applyAndWait, type StateManagerClient } from '../../src/cli/client.js';
+import { connectBus } from '../../src/dbus/bus.js';
+import { SignalRouter } from '../../src/dbus/signal-router.js';
+import { Filter } from '../../src/plugins/packagekit/enums.js';
+import { PackageKitClient } from '../../src/plugins/packagekit/packagekit-client.js';
+import { SystemdClient } from '../../src/plugins/systemd/systemd-client.js';
+import pino from 'pino';
+import { CLI, defaultDaemonArgs } from '../../test/harness/daemon.js';
+import { start } from '../../test/harness/processes.js';
+import type { Stack } from '../../test/harness/stack.js';
+import type { SystemBus } from '../../test/harness/system-bus.js';
+import type { SystemdUser } from '../../test/harness/systemd-user.js';
+import { NotifyListener } from './readiness.js';
+import { cpuMs, rssMiB } from './process-stats.js';
+import { median, round, samples, sleep, timed } from './timing.js';
+
+export const QUIET = ['--log-level', 'info'];
+
+/** Applies and waits for the job; a job that does not end 'done' spoils the figure. */
+export async function applyDone(client: StateManagerClient, document: string): Promise<void> {
+  const outcome = await applyAndWait(client, document, () => undefined);
+  if (outcome.state !== 'done') throw new Error(`apply ended ${outcome.state}: ${outcome.result}`);
+}
+
+/** One PackageKit Resolve of `names` from a separate connection: the floor for a cold no-op. */
+export async function resolveFloor(
+  bus: SystemBus,
+  names: string[],
+  count: number,
+): Promise<number[]> {
+  const connection = await connectBus(bus.address);
+  const router = new SignalRouter(connection);
+  const client = new PackageKitClient(connection, router, pino({ level: 'silent' }));
+  await client.start();
+  try {
+    const signal = new AbortController().signal;
+    return await samples(count, () => client.resolve(names, Filter.none, signal));
+  } finally {
+    client.stop();
+    router.stop();
+    connection.disconnect();
+  }
+}
+
+/** Cold: a daemon restarted with an empty state folder (nothing cached, nothing to restore). */
+export async function coldApplies(
+  stack: Stack,
+  document: string,
+  count: number,
+): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    await stack.restartDaemon([...QUIET, '--state-dir', join(stack.bus.dir, `cold-${Date.now()}`)]);
+    out.push((await timed(() => applyDone(stack.client, document))).ms);
+  }
+  return out;
+}
+
+/** Stop a unit behind the daemon's back; time until systemd reports it active again. */
+export async function driftCorrection(
+  systemd: SystemdUser,
+  unit: string,
+  count: number,
+): Promise<number[]> {
+  const bus = await connectBus(systemd.address);
+  const client = new SystemdClient(bus);
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < count; i += 1) {
+      await systemd.systemctl('stop', unit);
+      const t0 = process.hrtime.bigint();
+      for (;;) {
+        if ((await client.unitState(unit)).activeState === 'active') break;
+        if (Number(process.hrtime.bigint() - t0) > 30e9) throw new Error(`${unit} not restarted`);
+        await sleep(2);
+      }
+      out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      await sleep(500);
+    }
+  } finally {
+    bus.disconnect();
+  }
+  return out;
+}
+
+export interface IdleResult {
+  seconds: number;
+  cpuMs: number;
+  rssStartMiB: number;
+  rssEndMiB: number;
+}
+
+export async function idle(pid: number, seconds: number): Promise<IdleResult> {
+  const rssStartMiB = round(rssMiB(pid));
+  const cpu0 = cpuMs(pid);
+  await sleep(seconds * 1000);
+  return { seconds, cpuMs: cpuMs(pid) - cpu0, rssStartMiB, rssEndMiB: round(rssMiB(pid)) };
+}
+
+export interface ApplyRunResult {
+  applies: number;
+  rssMiB: { after: number; rss: number }[];
+  cpuMs: number;
+  medianApplyMs: number;
+}
+
+export async function manyApplies(
+  client: StateManagerClient,
+  pid: number,
+  document: string,
+  count: number,
+): Promise<ApplyRunResult> {
+  const rss = [{ after: 0, rss: round(rssMiB(pid)) }];
+  const cpu0 = cpuMs(pid);
+  const times: number[] = [];
+  for (let i = 1; i <= count; i += 1) {
+    times.push((await timed(() => applyDone(client, document))).ms);
+    if (i % Math.max(1, Math.floor(count / 4)) === 0)
+      rss.push({ after: i, rss: round(rssMiB(pid)) });
+  }
+  return {
+    applies: count,
+    rssMiB: rss,
+    cpuMs: cpuMs(pid) - cpu0,
+    medianApplyMs: round(median(times), 2),
+  };
+}
+
+/** Spawns the daemon with NOTIFY_SOCKET and times spawn to READY=1; stops it again. */
+export async function startupToReady(bus: SystemBus, stateDir: string): Promise<number> {
+  const listener = new NotifyListener();
+  const t0 = process.hrtime.bigint();
+  const daemon = start(
+    'op-dbus daemon',
+    process.execPath,
+    [CLI, 'daemon', ...QUIET, ...defaultDaemonArgs(bus), '--state-dir', stateDir],
+    { ...bus.env, NOTIFY_SOCKET: listener.path },
+  );
+  try {
+    const readyAt = await Promise.race([
+      listener.ready,
+      sleep(30_000).then(() => {
+        throw new Error(`no READY=1 within 30 s: ${daemon.output.join('')}`);
+      }),
+    ]);
+    return Number(readyAt - t0) / 1e6;
+  } finally {
+    await daemon.stop();
+    listener.close();
+  }
+}
