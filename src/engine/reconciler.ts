@@ -115,7 +115,8 @@ export class Reconciler {
     ctx: PluginContext,
   ): Promise<ResourceOutcome[]> {
     const appliedByResource = new Map(applied.map((outcome) => [outcome.resource, outcome]));
-    const needsVerify = applied.length > 0;
+    // Nothing to check when every change failed (and the service may be gone).
+    const needsVerify = applied.some((outcome) => outcome.outcome !== 'failed');
     ctx.progress({
       resource: '',
       phase: 'verifying',

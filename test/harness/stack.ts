@@ -24,6 +24,8 @@ export interface StackOptions {
 /** The whole set of real services a test or the sandbox needs, torn down in reverse. */
 export interface Stack {
   bus: SystemBus;
+  /** The packagekitd started for the stack (absent with backend 'none'). */
+  packagekit: ManagedProcess | undefined;
   daemon: ManagedProcess;
   clientBus: MessageBus;
   client: StateManagerClient;
@@ -42,7 +44,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const started: Stoppable[] = [bus];
   try {
     const backend = options.backend ?? 'dummy';
-    if (backend !== 'none') started.unshift(await startPackageKit(bus, backend));
+    const packagekit = backend === 'none' ? undefined : await startPackageKit(bus, backend);
+    if (packagekit) started.unshift(packagekit);
     const services = options.services ? await options.services(bus) : { stoppables: [] };
     started.unshift(...[...services.stoppables].reverse());
     const daemonArgs = [...(services.daemonArgs ?? []), ...(options.daemonArgs ?? [])];
@@ -50,6 +53,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const { bus: clientBus, client } = await connectClient(bus);
     const stack: Stack = {
       bus,
+      packagekit,
       get daemon() {
         return daemon;
       },
