@@ -51,7 +51,7 @@ export class Authorizer {
   async authorize(sender: string, action: ActionId, interactive: boolean): Promise<Caller> {
     const caller = await this.identify(sender);
     if (caller.uid === 0) return caller;
-    let authorized = false;
+    let authorized: boolean;
     try {
       authorized = await this.checkAuthorization(sender, action, interactive);
     } catch (err) {

@@ -96,7 +96,7 @@ describe('PackageKit not running at all', () => {
       'a retry after the back-off to find the packages converged',
       async () =>
         /retrying failed resources after back-off/.test(stack.daemon.output.join('')) &&
-        JSON.parse(await stack.client.verify()).inSync === true,
+        (JSON.parse(await stack.client.verify()) as { inSync: boolean }).inSync,
       120_000,
     );
     recorder.stop();

@@ -39,15 +39,23 @@ describe('audit ledger (hash chain)', () => {
   it('verifies an untouched chain and returns the newest records', async () => {
     const { ledger } = await ledgerWith(5);
     assert.deepEqual(await ledger.verify(), { ok: true, records: 5 });
-    assert.deepEqual((await ledger.history(2)).map((r) => r.job), [4, 5]);
+    assert.deepEqual(
+      (await ledger.history(2)).map((r) => r.job),
+      [4, 5],
+    );
   });
 
   it('detects an edited record, naming its line', async () => {
     const { ledger } = await ledgerWith(5);
-    await rewriteLines(ledger, (lines) => lines.map((line, i) => (i === 2 ? line.replace('"state":"done"', '"state":"failed"') : line)));
+    await rewriteLines(ledger, (lines) =>
+      lines.map((line, i) => (i === 2 ? line.replace('"state":"done"', '"state":"failed"') : line)),
+    );
     const report = await ledger.verify();
     assert.equal(report.ok, false);
-    assert.deepEqual(report.firstBad, { line: 3, reason: 'its content does not match its hash (edited)' });
+    assert.deepEqual(report.firstBad, {
+      line: 3,
+      reason: 'its content does not match its hash (edited)',
+    });
   });
 
   it('detects a deleted record', async () => {
@@ -67,7 +75,9 @@ describe('audit ledger (hash chain)', () => {
         if (i !== 1) return line;
         const { hash: _old, ...record } = JSON.parse(line) as Record<string, unknown>;
         record.state = 'failed';
-        const hash = createHash('sha256').update(String(record.prevHash) + canonicalJson(record)).digest('hex');
+        const hash = createHash('sha256')
+          .update(String(record.prevHash) + canonicalJson(record))
+          .digest('hex');
         return JSON.stringify({ ...record, hash });
       }),
     );
@@ -86,7 +96,10 @@ describe('audit ledger (hash chain)', () => {
     await reopened.open();
     await reopened.append(entry(4));
     assert.deepEqual(await reopened.verify(), { ok: true, records: 4 });
-    assert.ok((await readdir(dir)).some((name) => name.startsWith('ledger.jsonl.torn-')), 'the torn bytes are kept');
+    assert.ok(
+      (await readdir(dir)).some((name) => name.startsWith('ledger.jsonl.torn-')),
+      'the torn bytes are kept',
+    );
   });
 
   it('continues the chain across restarts', async () => {
