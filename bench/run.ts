@@ -72,7 +72,13 @@ async function noopRows(
   systemd: SystemdUser,
   workloads: Workload[],
 ): Promise<NoopRow[]> {
-  const env = { XDG_RUNTIME_DIR: String(systemd.env.XDG_RUNTIME_DIR) };
+  // systemctl --user reads unit files itself: the peers need the manager's folders.
+  const env = Object.fromEntries(
+    ['HOME', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME'].map((k) => [
+      k,
+      String(systemd.env[k]),
+    ]),
+  );
   const rows: NoopRow[] = [];
   for (const workload of workloads) {
     log(`no-op: ${workload.label}`);
@@ -153,6 +159,11 @@ async function realBackend(): Promise<Record<string, unknown>> {
     log(`idle for ${REPS.idleS} s`);
     const idleReal = await idle(stack.daemon.pid, REPS.idleS);
     return { packages: pkgs, noop, driftMs, load, idle: idleReal };
+  } catch (err) {
+    log(
+      `daemon output (last lines):\n${stack.daemon.output.join('').split('\n').slice(-30).join('\n')}`,
+    );
+    throw err;
   } finally {
     await stack.stop();
   }

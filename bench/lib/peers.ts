@@ -32,9 +32,7 @@ export function peerVersions(): Record<string, string> {
 }
 
 /** Where the peers find the systemd user manager (units live there, as for op-dbus). */
-export interface UserManagerEnv {
-  XDG_RUNTIME_DIR: string;
-}
+export type UserManagerEnv = Record<string, string>;
 
 export interface PeerRun {
   /** Whether the run reported no change (a true no-op). */
