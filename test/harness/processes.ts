@@ -67,6 +67,8 @@ export function start(
   args: string[],
   env: NodeJS.ProcessEnv,
 ): ManagedProcess {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group: a Ctrl-C in the sandbox's terminal reaches only the sandbox,
+  // which then stops everything in order (timedated restores the kernel's zone).
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   return new ManagedProcess(child, name);
 }

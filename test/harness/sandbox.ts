@@ -1,7 +1,8 @@
 // `npm run sandbox [-- --backend apt]`: op-dbus for real, in a sandbox. Starts a
-// private system bus, the real packagekitd (dummy backend unless --backend apt)
-// and the built daemon, applies an example document with live progress, then
-// keeps everything running for you to try until Ctrl-C.
+// private system bus, the real packagekitd (dummy backend unless --backend apt),
+// a real systemd user manager, hostnamed, timedated and localed (in their own
+// namespaces: the host is not changed) and the built daemon; applies an example
+// document with live progress, then keeps everything running until Ctrl-C.
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,18 +11,28 @@ import { applyAndWait } from '../../src/cli/client.js';
 import { formatProgress, formatResult } from '../../src/cli/format.js';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/state-manager-service.js';
 import { CLI } from './daemon.js';
+import { allServices } from './all-services.js';
 import { startStack } from './stack.js';
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'dummy' } } });
 const backend = values.backend === 'apt' ? 'apt' : 'dummy';
-const example =
-  backend === 'apt' ? 'docs/examples/packages.json' : 'docs/examples/dummy-backend.json';
+const example = `docs/examples/sandbox-${backend}.json`;
+const DEMO_UNIT =
+  '[Unit]\nDescription=op-dbus demo\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=default.target\n';
 
-console.log(`Starting a private system bus, packagekitd (${backend} backend) and op-dbus...`);
+console.log(
+  `Starting a private system bus, packagekitd (${backend} backend), a systemd user manager,\n` +
+    'hostnamed, timedated, localed and op-dbus...',
+);
 // The dummy backend's packages are signed by nobody, so the sandbox lets PackageKit install untrusted ones.
+let systemctl = '';
 const stack = await startStack({
   backend,
   daemonArgs: backend === 'dummy' ? ['--allow-untrusted'] : [],
+  services: allServices(async (systemd) => {
+    await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
+    systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;
+  }),
 });
 const env = `DBUS_SYSTEM_BUS_ADDRESS=${stack.bus.address}`;
 const logFile = join(stack.bus.dir, 'op-dbus.log');
@@ -38,8 +49,9 @@ const outcome = await applyAndWait(stack.client, document, (body) =>
 console.log(`\n${formatResult(outcome.state, outcome.result)}`);
 if (backend === 'dummy') {
   console.log(
-    "\nNote: PackageKit's dummy backend only pretends to install (vips-doc stays uninstalled),\n" +
-      "so op-dbus's verification reports the install as failed. Use --backend apt for real packages.",
+    "\nNote: PackageKit's dummy backend only pretends to install: a package it does not already\n" +
+      'list as installed stays uninstalled, and op-dbus reports that as failed. Use --backend apt\n' +
+      'for real packages (it installs and removes them on this machine).',
   );
 }
 
@@ -53,7 +65,15 @@ op-dbus is running on a private system bus. In another shell, try:
   busctl --system introspect ${BUS_NAME} ${OBJECT_PATH}
   node ${CLI} plan ${example}
   node ${CLI} apply ${example}
-  node ${CLI} query -p packagekit
+  node ${CLI} query -p systemd
+  node ${CLI} status
+  node ${CLI} watch                     (follows Progress and DriftDetected)
+  node ${CLI} history --verify
+
+Drift correction: stop the demo unit behind the daemon's back and watch it come back:
+
+  ${systemctl} stop opdbus-demo.service
+  ${systemctl} is-active opdbus-demo.service
 
   tail -f ${logFile}     (the daemon's log, JSON lines)
 
