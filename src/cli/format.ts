@@ -1,3 +1,4 @@
+import type { JobResult } from '../engine/job.js';
 /** Human-readable renderings of the daemon's JSON answers. */
 
 interface PlanRow {
@@ -6,18 +7,6 @@ interface PlanRow {
   action: string;
   from: unknown;
   to: unknown;
-}
-
-interface ResultJson {
-  summary: { changed: number; unchanged: number; failed: number };
-  resources: {
-    plugin: string;
-    resource: string;
-    outcome: string;
-    action: string;
-    error?: string;
-  }[];
-  error?: string;
 }
 
 const show = (value: unknown): string =>
@@ -38,7 +27,7 @@ export function formatPlan(planJson: string): string {
 }
 
 export function formatResult(state: string, resultJson: string): string {
-  const result = JSON.parse(resultJson) as ResultJson;
+  const result = JSON.parse(resultJson) as JobResult;
   const lines = result.resources
     .filter((r) => r.outcome !== 'unchanged')
     .map(

@@ -13,9 +13,13 @@ export interface PlannedChange {
   to: unknown;
 }
 
-export type ResourceOutcome =
-  | { resource: string; outcome: 'changed' | 'unchanged'; action: string }
-  | { resource: string; outcome: 'failed'; action: string; error: string };
+/** What happened to one resource; `error` (the service's own words) when it failed. */
+export interface ResourceOutcome {
+  resource: string;
+  outcome: 'changed' | 'unchanged' | 'failed';
+  action: string;
+  error?: string;
+}
 
 /** Progress a plugin reports while it works; resource '' means the whole step. */
 export interface ProgressReport {

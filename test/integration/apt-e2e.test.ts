@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { startStack, type Stack } from '../harness/stack.js';
 import { jobIdOf, SignalRecorder } from '../helpers/bus-client.js';
 import { packagesDocument } from '../helpers/documents.js';
+import { dpkgInstalled, restorePackage } from '../helpers/dpkg.js';
 
 // A small real Debian package, installed and removed through PackageKit's apt backend.
 const PACKAGE = 'sl';
-
-function dpkgInstalled(name: string): boolean {
-  const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
-  return result.status === 0 && result.stdout.includes('install ok installed');
-}
 
 interface PlanRow {
   plugin: string;
@@ -32,11 +28,7 @@ describe('end to end on the real apt backend', () => {
     recorder?.stop();
     await stack?.stop();
     // Leave the machine as found, whatever the test did.
-    if (dpkgInstalled(PACKAGE) !== wasInstalled) {
-      execFileSync('apt-get', [wasInstalled ? 'install' : 'remove', '-y', '-q', PACKAGE], {
-        stdio: 'ignore',
-      });
-    }
+    restorePackage(PACKAGE, wasInstalled);
   });
 
   async function applyAndWait(

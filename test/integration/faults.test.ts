@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { JobResult } from '../../src/engine/job.js';
 import { startPackageKit } from '../harness/packagekit.js';
 import { waitFor, type ManagedProcess } from '../harness/processes.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { startSystemdUser, type SystemdUser } from '../harness/systemd-user.js';
 import { jobIdOf, SignalRecorder } from '../helpers/bus-client.js';
 import { packagesDocument } from '../helpers/documents.js';
-
-interface ResultJson {
-  resources: { plugin: string; resource: string; outcome: string; error?: string }[];
-}
 
 describe('PackageKit killed in the middle of a transaction', () => {
   let stack: Stack;
@@ -33,7 +30,7 @@ describe('PackageKit killed in the middle of a transaction', () => {
     stack.packagekit?.kill('SIGKILL');
     const removed = await recorder.waitForJobRemoved(jobIdOf(path), 60_000);
     assert.equal(removed.body[2], 'failed');
-    const result = JSON.parse(String(await stack.client.jobProperty(path, 'Result'))) as ResultJson;
+    const result = JSON.parse(String(await stack.client.jobProperty(path, 'Result'))) as JobResult;
     assert.match(String(result.resources[0]?.error), /PackageKit exited during the transaction/);
 
     const restarted = await startPackageKit(stack.bus, 'dummy');
@@ -81,7 +78,7 @@ describe('PackageKit not running at all', () => {
     const path = await stack.client.apply(document);
     const removed = await recorder.waitForJobRemoved(jobIdOf(path), 120_000);
     assert.equal(removed.body[2], 'failed');
-    const result = JSON.parse(String(await stack.client.jobProperty(path, 'Result'))) as ResultJson;
+    const result = JSON.parse(String(await stack.client.jobProperty(path, 'Result'))) as JobResult;
     const packages = result.resources.find((r) => r.plugin === 'packagekit');
     assert.equal(packages?.outcome, 'failed');
     assert.match(String(packages?.error), /PackageKit|org\.freedesktop\.PackageKit/);

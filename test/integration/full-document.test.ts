@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { allServices } from '../harness/all-services.js';
 import { waitFor } from '../harness/processes.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import type { SystemdUser } from '../harness/systemd-user.js';
 import { jobIdOf, SignalRecorder } from '../helpers/bus-client.js';
+import { dpkgInstalled, restorePackage } from '../helpers/dpkg.js';
 
 // Every plugin against its real service: PackageKit's apt backend (a real Debian
 // package), a systemd manager, hostnamed, timedated and localed.
@@ -29,11 +30,6 @@ const DOCUMENT = {
     locale: { LANG: 'C.UTF-8' },
   },
 };
-
-function dpkgInstalled(name: string): boolean {
-  const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
-  return result.status === 0 && result.stdout.includes('install ok installed');
-}
 
 interface PlanRow {
   plugin: string;
@@ -61,11 +57,7 @@ describe('a whole document, all five plugins, real services', () => {
   after(async () => {
     recorder?.stop();
     await stack?.stop();
-    if (dpkgInstalled(PACKAGE) !== wasInstalled) {
-      execFileSync('apt-get', [wasInstalled ? 'install' : 'remove', '-y', '-q', PACKAGE], {
-        stdio: 'ignore',
-      });
-    }
+    restorePackage(PACKAGE, wasInstalled);
   });
 
   async function applyAndWait(document: unknown): Promise<{ state: string; result: string }> {

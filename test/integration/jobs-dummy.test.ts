@@ -2,22 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { callMethod } from '../../src/dbus/bus.js';
 import { BUS_NAME, JOB_INTERFACE } from '../../src/dbus/state-manager-service.js';
+import type { JobResult } from '../../src/engine/job.js';
 import { ErrorName } from '../../src/errors.js';
 import { waitFor } from '../harness/processes.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { errorOf, jobIdOf, SignalRecorder } from '../helpers/bus-client.js';
 import { packagesDocument } from '../helpers/documents.js';
-
-interface JobResultJson {
-  summary: { changed: number; unchanged: number; failed: number };
-  resources: {
-    plugin: string;
-    resource: string;
-    outcome: string;
-    action: string;
-    error?: string;
-  }[];
-}
 
 // The dummy backend installs nothing for real: its InstallPackages plays a scripted
 // 10 s download/install of other packages, and vips-doc stays "available" after.
@@ -33,8 +23,8 @@ function cancelJob(stack: Stack, path: string): Promise<unknown[]> {
   });
 }
 
-async function resultOf(stack: Stack, path: string): Promise<JobResultJson> {
-  return JSON.parse(String(await stack.client.jobProperty(path, 'Result'))) as JobResultJson;
+async function resultOf(stack: Stack, path: string): Promise<JobResult> {
+  return JSON.parse(String(await stack.client.jobProperty(path, 'Result'))) as JobResult;
 }
 
 describe('jobs on the dummy backend, watched by a separate client', () => {
