@@ -121,16 +121,25 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
   process.on('SIGHUP', reload);
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  const daemon = await Daemon.start(config, {
-    log,
-    notify,
-    onBusLost: () => {
-      if (stopping) return;
-      log.fatal('lost the bus connection; exiting so the service manager restarts the daemon');
-      log.flush();
-      process.exit(1);
-    },
-  });
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start(config, {
+      log,
+      notify,
+      onBusLost: () => {
+        if (stopping) return;
+        log.fatal('lost the bus connection; exiting so the service manager restarts the daemon');
+        log.flush();
+        process.exit(1);
+      },
+    });
+  } catch (err) {
+    // Half-started pieces (a bus connection, timers) would keep the process alive:
+    // a daemon that cannot start must exit, so systemd sees the failure.
+    log.fatal({ err: String(err) }, 'start-up failed');
+    log.flush();
+    process.exit(1);
+  }
   started.daemon = daemon;
   if (started.reloadPending) reload();
   return new Promise<number>((resolve) => {

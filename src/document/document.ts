@@ -22,6 +22,9 @@ export function buildDocumentSchema(
   for (const plugin of plugins) sections[plugin.name] = Type.Optional(plugin.schema);
   return Type.Object(
     {
+      $schema: Type.Optional(
+        Type.String({ description: 'The JSON Schema an editor should use; ignored by op-dbus.' }),
+      ),
       version: Type.Literal(DOCUMENT_VERSION, { description: 'Document format version.' }),
       plugins: Type.Object(sections, {
         additionalProperties: false,

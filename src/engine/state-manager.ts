@@ -391,7 +391,7 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
     if (state === 'failed') {
       const failed = result.resources
         .filter((r) => r.outcome === 'failed')
-        .map((r) => `${r.plugin}/${r.resource}`);
+        .map((r) => (r.resource ? `${r.plugin}/${r.resource}` : r.plugin));
       const what = failed.length > 0 ? failed.join(', ') : (result.error ?? 'unknown error');
       this.conditions.set(
         'Degraded',

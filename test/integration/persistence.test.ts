@@ -7,6 +7,8 @@ import { buildDocumentSchema } from '../../src/document/document.js';
 import { DocumentValidator } from '../../src/document/validator.js';
 import { ErrorName } from '../../src/errors.js';
 import { PLUGINS } from '../../src/plugins/registry.js';
+import { CLI, defaultDaemonArgs } from '../harness/daemon.js';
+import { start } from '../harness/processes.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { errorOf, jobIdOf } from '../helpers/bus-client.js';
 import { packagesDocument } from '../helpers/documents.js';
@@ -117,6 +119,23 @@ describe('daemon lifecycle', () => {
       const code = await stack.daemon.exited;
       assert.equal(code, 1);
       assert.match(stack.daemon.output.join(''), /lost the bus connection/);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('a second daemon on the same bus exits 1, naming the owner problem', async () => {
+    const stack = await startStack();
+    try {
+      const second = start(
+        'second daemon',
+        process.execPath,
+        [CLI, 'daemon', ...defaultDaemonArgs(stack.bus)],
+        stack.bus.env,
+      );
+      assert.equal(await second.exited, 1);
+      assert.match(second.output.join(''), /already owned by another process.*start-up failed/);
+      assert.ok(stack.daemon.running, 'the first daemon keeps serving');
     } finally {
       await stack.stop();
     }

@@ -47,6 +47,13 @@ describe('document validation', () => {
     assert.ok(Object.isFrozen(document.plugins.packagekit));
   });
 
+  it('accepts a $schema for editors, and nothing else unknown at the top', () => {
+    const document = validator.parse(
+      '{"$schema":"./docs/schema/op-dbus.schema.json","version":1,"plugins":{}}',
+    );
+    assert.equal(document.version, 1);
+  });
+
   it('accepts a document with no plugins', () => {
     assert.deepEqual(validator.parse('{"version":1,"plugins":{}}').plugins, {});
   });

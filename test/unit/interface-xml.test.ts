@@ -24,6 +24,8 @@ describe('interface XML', () => {
       GetDesiredState: '->s',
       Verify: '->s',
       Reconcile: '->o',
+      GetHistory: 'u->s',
+      VerifyHistory: '->s',
     });
     const signals = Object.fromEntries(
       [...manager.signals.values()].map((s) => [s.name, s.signature]),
