@@ -19,7 +19,13 @@ export const QUIET = ['--log-level', 'info'];
 
 /** Applies and waits for the job; a job that does not end 'done' spoils the figure. */
 export async function applyDone(client: StateManagerClient, document: string): Promise<void> {
-  const outcome = await applyAndWait(client, document, () => undefined);
+  // A daemon that dies mid-job never sends JobRemoved: fail instead of waiting forever.
+  const outcome = await Promise.race([
+    applyAndWait(client, document, () => undefined),
+    sleep(300_000).then(() => {
+      throw new Error('no JobRemoved within 300 s (did the daemon exit?)');
+    }),
+  ]);
   if (outcome.state !== 'done') throw new Error(`apply ended ${outcome.state}: ${outcome.result}`);
 }
 
