@@ -141,6 +141,45 @@ describe('daemon lifecycle', () => {
     }
   });
 
+  it('runs the periodic full check on its cron schedule, moving LastReconcile without a job', async () => {
+    const stack = await startStack({ daemonArgs: ['--drift-schedule', '*/1 * * * * *'] });
+    try {
+      await stack.client.apply(packagesDocument({ glib2: 'installed' }));
+      await waitForOutput(stack.daemon, /periodic drift check scheduled/);
+      const first = (await stack.client.managerProperty('LastReconcile')) as bigint;
+      let later = first;
+      for (let i = 0; i < 50 && later === first; i += 1) {
+        await sleep(100);
+        later = (await stack.client.managerProperty('LastReconcile')) as bigint;
+      }
+      assert.ok(later > first, 'a periodic check ran');
+      const conditions = JSON.parse(
+        String(await stack.client.managerProperty('Conditions')),
+      ) as Record<string, { reason: string }>;
+      assert.equal(conditions.Drifted?.reason, 'InSync');
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('op-dbus watch follows jobs and progress live', async () => {
+    const stack = await startStack();
+    try {
+      const watcher = start('op-dbus watch', process.execPath, [CLI, 'watch'], stack.bus.env);
+      await waitForOutput(watcher, /watching org\.opdbus\.StateManager/);
+      await stack.client.apply(packagesDocument({ glib2: 'installed' }));
+      await waitForOutput(watcher, /job \d+ done/);
+      assert.match(
+        watcher.output.join(''),
+        /job \d+ new \(apply\)[\s\S]*job \d+ \[packagekit\] resolving/,
+      );
+      watcher.kill('SIGINT');
+      assert.equal(await watcher.exited, 0);
+    } finally {
+      await stack.stop();
+    }
+  });
+
   it('SIGTERM cancels the running job and exits 0', async () => {
     const stack = await startStack({ daemonArgs: ['--allow-untrusted'] });
     try {

@@ -41,8 +41,13 @@ const NOT_IN_THIS_CONTAINER = [
 async function adaptedUnit(bus: SystemBus, user: SystemdUser): Promise<string> {
   const unit = await readFile(UNIT_FILE, 'utf8');
   const execStart = `ExecStart=${process.execPath} ${CLI} daemon --bus ${bus.address} --systemd-bus ${user.address}`;
+  // PrivateTmp=yes hides /tmp: a checkout there (CI clones anywhere) is bound back in.
+  const projectRoot = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
+  const bindProject = /^\/(var\/)?tmp\//.test(projectRoot)
+    ? `\nBindReadOnlyPaths=${projectRoot}`
+    : '';
   const adapted = unit
-    .replace(/^ExecStart=.*$/m, execStart)
+    .replace(/^ExecStart=.*$/m, `${execStart}${bindProject}`)
     .split('\n')
     .filter((line) => !NOT_IN_THIS_CONTAINER.some((name) => line.startsWith(`${name}=`)))
     .join('\n');
