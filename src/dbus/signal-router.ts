@@ -71,10 +71,6 @@ export class SignalRouter {
     };
   }
 
-  get subscriptionCount(): number {
-    return this.routes.size;
-  }
-
   stop(): void {
     this.bus.off('message', this.onMessage);
     this.routes.clear();
