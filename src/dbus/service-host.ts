@@ -230,6 +230,7 @@ export class ServiceHost {
   }
 
   private replyError(message: Message, name: string, text: string): void {
+    // dbus-next's typings declare newError(msg: string); the code takes the Message.
     this.bus.send(MessageClass.newError(message as unknown as string, name, text));
   }
 }

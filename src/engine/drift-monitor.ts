@@ -39,6 +39,7 @@ export class DriftMonitor {
   private readonly backoff = new Map<string, Backoff>();
   private unwatches: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
+  private waitingForIdle = false;
   private stopped = false;
 
   constructor(
@@ -85,8 +86,13 @@ export class DriftMonitor {
   private async flush(): Promise<void> {
     if (this.stopped || this.pending.size === 0) return;
     // Our own jobs make services announce changes: check once the queue is idle.
+    // One waiter is enough: events during a long job must not pile up waiters.
     if (this.engine.busy || this.checking) {
+      if (this.waitingForIdle) return;
+      this.waitingForIdle = true;
       await Promise.all([this.engine.whenIdle(), this.checking]);
+      this.waitingForIdle = false;
+      clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.flush(), this.options.debounceMs);
       return;
     }
