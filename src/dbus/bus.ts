@@ -60,15 +60,28 @@ export interface MethodCall {
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
+/** How long a call may take, and the operation's abort signal (cancel, stop, deadline). */
+export interface CallOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+function callOptions(options: number | CallOptions | undefined): CallOptions {
+  return typeof options === 'number' ? { timeoutMs: options } : (options ?? {});
+}
+
 /**
  * Calls a method and returns the reply body. dbus-next has no call timeouts, so
- * this adds one: a service that hangs must not hang the daemon.
+ * this adds one (a service that hangs must not hang the daemon), and gives up
+ * at once when the operation's signal aborts (its reason is thrown).
  */
 export async function callMethod(
   bus: MessageBus,
   call: MethodCall,
-  timeoutMs: number = DEFAULT_CALL_TIMEOUT_MS,
+  options?: number | CallOptions,
 ): Promise<unknown[]> {
+  const { timeoutMs = DEFAULT_CALL_TIMEOUT_MS, signal } = callOptions(options);
+  signal?.throwIfAborted();
   const message = new MessageClass({
     destination: call.destination,
     path: call.path,
@@ -78,7 +91,8 @@ export async function callMethod(
     body: call.body ?? [],
   });
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
+  let onAbort: (() => void) | undefined;
+  const giveUp = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       reject(
         new OpdbusError(
@@ -87,13 +101,23 @@ export async function callMethod(
         ),
       );
     }, timeoutMs);
+    onAbort = () => reject(abortReason(signal));
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    const reply = await Promise.race([bus.call(message), timeout]);
+    const reply = await Promise.race([bus.call(message), giveUp]);
     return (reply?.body ?? []) as unknown[];
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** The reason an aborted signal carries, as an Error. */
+export function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error) return reason;
+  return new Error(typeof reason === 'string' ? reason : 'aborted');
 }
 
 /** Reads a property through org.freedesktop.DBus.Properties.Get and unwraps the variant. */
@@ -103,7 +127,7 @@ export async function getProperty(
   path: string,
   iface: string,
   name: string,
-  timeoutMs?: number,
+  options?: number | CallOptions,
 ): Promise<unknown> {
   const [variant] = await callMethod(
     bus,
@@ -115,7 +139,7 @@ export async function getProperty(
       signature: 'ss',
       body: [iface, name],
     },
-    timeoutMs,
+    options,
   );
   return (variant as { value: unknown }).value;
 }
@@ -126,7 +150,7 @@ export async function getAllProperties(
   destination: string,
   path: string,
   iface: string,
-  timeoutMs?: number,
+  options?: number | CallOptions,
 ): Promise<Record<string, unknown>> {
   const [dict] = await callMethod(
     bus,
@@ -138,7 +162,7 @@ export async function getAllProperties(
       signature: 's',
       body: [iface],
     },
-    timeoutMs,
+    options,
   );
   return unwrapVariants(dict as Record<string, { value: unknown }>);
 }

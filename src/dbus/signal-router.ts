@@ -13,7 +13,7 @@ interface Route {
   handler: SignalHandler;
 }
 
-function matches(filter: SignalFilter, message: Message): boolean {
+export function matches(filter: SignalFilter, message: Message): boolean {
   return (
     (filter.path === undefined || filter.path === message.path) &&
     (filter.interface === undefined || filter.interface === message.interface) &&
