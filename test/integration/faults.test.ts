@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { JobResult } from '../../src/engine/job.js';
+import type { JobResult } from '../../src/engine/jobs/job.js';
 import { startPackageKit } from '../harness/packagekit.js';
 import { waitFor, type ManagedProcess } from '../harness/processes.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { startSystemdUser, type SystemdUser } from '../harness/systemd-user.js';
 import { jobIdOf, SignalRecorder } from '../helpers/bus-client.js';
 import { packagesDocument } from '../helpers/documents.js';
+import { ALLOW_UNTRUSTED, systemdBusArgs } from '../harness/daemon.js';
 
 describe('PackageKit killed in the middle of a transaction', () => {
   let stack: Stack;
   let recorder: SignalRecorder;
   before(async () => {
-    stack = await startStack({ daemonArgs: ['--allow-untrusted', '--no-drift-correction'] });
+    stack = await startStack({ daemonArgs: [...ALLOW_UNTRUSTED, '--no-drift-correction'] });
     recorder = await SignalRecorder.start(stack.clientBus);
   });
   after(async () => {
@@ -57,7 +58,7 @@ describe('PackageKit not running at all', () => {
       services: async () => {
         systemd = await startSystemdUser();
         await systemd.writeUnit('sleeper.service', '[Service]\nExecStart=/bin/sleep infinity\n');
-        return { daemonArgs: ['--systemd-bus', systemd.address], stoppables: [systemd] };
+        return { daemonArgs: systemdBusArgs(systemd.address), stoppables: [systemd] };
       },
     });
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BUS_NAME } from '../../src/dbus/state-manager-service.js';
+import { BUS_NAME } from '../../src/dbus/api.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { jobIdOf, matchRuleCount, ownerOf, SignalRecorder } from '../helpers/bus-client.js';
 import { packagesDocument } from '../helpers/documents.js';
