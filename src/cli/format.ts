@@ -39,7 +39,7 @@ export function formatResult(state: string, resultJson: string): string {
     .filter((r) => r.outcome !== 'unchanged')
     .map(
       (r) =>
-        `  ${r.plugin}/${r.resource || '*'}: ${r.outcome} (${r.action})${r.error ? `: ${r.error}` : ''}${r.failure === 'terminal' ? ' [terminal: not retried until something changes]' : ''}`,
+        `  ${r.plugin}/${r.resource || '*'}: ${r.outcome} (${r.action})${r.error ? `: ${r.error}` : ''}${r.failure === 'terminal' ? ' [terminal]' : ''}`,
     );
   const { changed, unchanged, failed } = result.summary;
   const head = `Job ${state}: ${changed} changed, ${unchanged} unchanged, ${failed} failed`;

@@ -6,6 +6,8 @@ const UNREACHABLE = new Set([
   'org.freedesktop.DBus.Error.NameHasNoOwner',
   'org.freedesktop.DBus.Error.NoReply',
   'org.freedesktop.DBus.Error.Disconnected',
+  // The bus tried to start the service and gave up (activation timed out).
+  'org.freedesktop.DBus.Error.TimedOut',
 ]);
 
 /** D-Bus errors that mean "busy or at a limit": retry later. */

@@ -36,7 +36,8 @@ describe('300 consecutive applies (the dbus-next match-rule leak)', () => {
     }
     recorder.stop();
     assert.equal(await matchRuleCount(stack.clientBus, daemonName), baseline);
-    // PackageKit's two, one per host-settings service (hostname1, timedate1, locale1), systemd's.
-    assert.ok(baseline <= 8, `the daemon holds a handful of broad rules, not ${baseline}`);
+    // Two per service it listens to (its signals, its owner changes): PackageKit,
+    // systemd, hostname1, timedate1, locale1.
+    assert.ok(baseline <= 10, `the daemon holds two broad rules per service, not ${baseline}`);
   });
 });

@@ -48,7 +48,9 @@ describe('durable desired state', () => {
       String(await stack.client.managerProperty('Conditions')),
     ) as Record<string, { status: string; message: string }>;
     assert.equal(conditions.Ready?.status, 'True');
-    assert.match(String(conditions.Ready?.message), /desired state loaded/);
+    // The message describes the present: no stale "no desired state yet".
+    assert.doesNotMatch(String(conditions.Ready?.message), /no desired state/);
+    assert.equal(await stack.client.managerProperty('DesiredGeneration'), 1n);
   });
 
   it('survives kill -9 during an apply: the accepted document is back after restart', async () => {
