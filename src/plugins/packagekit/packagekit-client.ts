@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { callMethod, type Message, type MessageBus } from '../../dbus/bus.js';
 import { serviceFailure } from '../../dbus/service-errors.js';
 import type { ServicePeer } from '../../dbus/service-peer.js';
-import { retryableFailure } from '../../errors.js';
+import { ErrorName, PluginFailure, retryableFailure } from '../../errors.js';
 import { Exit, PERCENTAGE_UNKNOWN, statusPhase } from './enums.js';
 import { PackageKitError, parsePackageId, type PkPackage } from './transaction-error.js';
 
@@ -149,7 +149,7 @@ export class PackageKitClient {
       return String(path);
     } catch (err) {
       if (signal.aborted) throw err;
-      throw serviceFailure('PackageKit', err);
+      throw busyOrFailure(err);
     }
   }
 
@@ -272,4 +272,14 @@ export class PackageKitClient {
         return;
     }
   }
+}
+
+/**
+ * PackageKit refuses new transactions from a uid that has too many (about 500
+ * recent ones): that is "busy, retry later", not "not reachable".
+ */
+function busyOrFailure(err: unknown): Error {
+  const failure = serviceFailure('PackageKit', err);
+  if (!/already has \d+ transactions/.test(failure.message)) return failure;
+  return new PluginFailure('retryable', `PackageKit is busy: ${failure.message}`, ErrorName.Busy);
 }
