@@ -103,7 +103,7 @@ export class PackageKitClient {
 
   private rememberOwn(path: string): void {
     this.own.add(path);
-    if (this.own.size > 256) this.own.delete(this.own.values().next().value as string);
+    if (this.own.size > 4096) this.own.delete(this.own.values().next().value as string);
   }
 
   /**
@@ -117,8 +117,10 @@ export class PackageKitClient {
       { path: PK_PATH, interface: PK_INTERFACE, member: 'TransactionListChanged' },
       (message) => {
         const list = Array.isArray(message.body[0]) ? (message.body[0] as unknown[]) : [];
-        const current = new Set(list.map(String).filter((path) => !this.own.has(path)));
-        const finished = [...seen].some((path) => !current.has(path));
+        const current = new Set(list.map(String));
+        // Whose a transaction was is decided when it ends: the list can name one
+        // of ours before our CreateTransaction's reply has told us its path.
+        const finished = [...seen].some((path) => !current.has(path) && !this.own.has(path));
         seen = current;
         if (finished) onForeignChange();
       },
