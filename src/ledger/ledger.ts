@@ -21,6 +21,8 @@ export interface LedgerEntry {
   plan: { plugin: string; resource: string; action: string }[];
   results: { plugin: string; resource: string; outcome: string; error?: string }[];
   error?: string;
+  /** For kind "checkpoint": which checkpoint, and its deadline (ISO time). */
+  checkpoint?: { id: number; deadline: string };
 }
 
 /** A record as stored: the entry, its place in the chain, and the hash that seals it. */
