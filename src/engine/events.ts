@@ -19,7 +19,7 @@ export type ManagerFact =
 
 /** What happened to a checkpoint (the ledger records each, with who did it). */
 export type CheckpointAction =
-  'created' | 'extended' | 'confirmed' | 'rollback' | 'rollback-failed';
+  'created' | 'armed' | 'extended' | 'confirmed' | 'rollback' | 'rollback-failed';
 
 export type JobField = 'state' | 'percentage' | 'result';
 

@@ -26,8 +26,13 @@ export const CheckpointRecord = Type.Object(
       Type.Literal('rolled-back'),
       Type.Literal('rollback-failed'),
     ]),
-    /** Milliseconds since the epoch. */
+    /**
+     * Milliseconds since the epoch. Counted from the end of the probationary
+     * apply (as Junos' commit confirmed counts from the commit): until that job
+     * ends, it is provisional (from the call).
+     */
     deadline: Type.Number(),
+    timeoutMs: Type.Integer({ minimum: 1000 }),
     createdAt: Type.String(),
     requestedBy: Type.Object({ sender: Type.String(), uid: Type.Integer() }),
     /** The desired document before the probationary one, and its generation. */

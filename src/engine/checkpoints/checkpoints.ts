@@ -90,6 +90,7 @@ export class Checkpoints {
       id: this.nextId++,
       state: 'pending',
       deadline: Date.now() + timeoutSeconds * 1000,
+      timeoutMs: timeoutSeconds * 1000,
       createdAt: new Date().toISOString(),
       requestedBy: by,
       previous: { document: this.host.desiredDocument, generation: this.host.desiredGeneration },
@@ -107,7 +108,7 @@ export class Checkpoints {
       by,
       (plugin, section, restore) => this.captured(record, plugin, section, restore),
     );
-    this.arm();
+    // Armed when the probationary job ends (onJobRemoved).
     this.events.emit('checkpoint-changed', record, 'created', by);
     return record;
   }
@@ -220,6 +221,14 @@ export class Checkpoints {
   /** A rollback job ended: done (the checkpoint is over) or failed (kept and retried). */
   private async onJobRemoved(job: Job): Promise<void> {
     const record = this.record;
+    if (record && job === this.applyJob && record.state === 'pending') {
+      // The window starts when the change is made, however long that took.
+      record.deadline = Date.now() + record.timeoutMs;
+      await this.file.save(record);
+      this.arm();
+      this.events.emit('checkpoint-changed', record, 'armed', DAEMON_ITSELF);
+      return;
+    }
     if (!record || job !== this.rollbackJob || !job.result) return;
     const failed = job.result.resources
       .filter((r) => r.outcome === 'failed')
