@@ -1,0 +1,98 @@
+import { boundedText, errorMessage, retryableFailure } from '../../errors.js';
+import type { PluginContext, ResourceOutcome } from './contract.js';
+import { describeRpcError } from './ovsdb/json-rpc.js';
+import type { OvsdbClient } from './ovsdb/client.js';
+import type { OvsChange } from './plan.js';
+import type { OpenvswitchSection } from './schema.js';
+import { appliedConfiguration, snapshot, type OvsState } from './state.js';
+import { buildTransaction, isActionable, type OvsTransaction } from './transaction.js';
+import { verifyChange } from './verify.js';
+
+/** How long ovs-vswitchd may take to apply a committed configuration (measured: well under 1 s). */
+export const DEFAULT_VSWITCHD_WAIT_MS = 15_000;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads a transact answer: the new next_cfg when it committed, else a
+ * retryable failure. A failed guard means someone changed what observe read:
+ * nothing was written, and the engine's retry plans afresh.
+ */
+export function readTransactResults(results: readonly unknown[], tx: OvsTransaction): number {
+  const failedAt = results.findIndex((result) => isObject(result) && 'error' in result);
+  if (failedAt >= 0) {
+    const error = describeRpcError(results[failedAt]);
+    const guarded = tx.guards.get(failedAt);
+    if (guarded !== undefined) {
+      throw retryableFailure(
+        `Open vSwitch changed since it was read (${guarded}); the transaction was aborted and nothing was changed`,
+      );
+    }
+    throw retryableFailure(boundedText(`ovsdb-server refused the transaction: ${error}`));
+  }
+  const select = results[tx.nextCfgIndex];
+  const rows = isObject(select) && Array.isArray(select.rows) ? (select.rows as unknown[]) : [];
+  const [row] = rows;
+  const nextCfg = isObject(row) ? row.next_cfg : undefined;
+  if (typeof nextCfg !== 'number' || !Number.isSafeInteger(nextCfg)) {
+    throw retryableFailure('ovsdb-server sent a malformed transact reply (no next_cfg)');
+  }
+  return nextCfg;
+}
+
+export interface ApplyOptions {
+  client: OvsdbClient;
+  ctx: PluginContext;
+  vswitchdWaitMs?: number;
+}
+
+/**
+ * Makes every change in ONE transaction guarded on `observed`, waits until
+ * ovs-vswitchd has applied it (cur_cfg reaches the transaction's next_cfg, as
+ * ovs-vsctl waits), then verifies each change from the replica.
+ */
+export async function applyChanges(
+  changes: readonly OvsChange[],
+  desired: OpenvswitchSection,
+  observed: OvsState,
+  { client, ctx, vswitchdWaitMs = DEFAULT_VSWITCHD_WAIT_MS }: ApplyOptions,
+): Promise<ResourceOutcome[]> {
+  const actionable = changes.filter(isActionable);
+  if (actionable.length === 0) return changes.map((change) => verifyChange(change, observed));
+  const tx = buildTransaction(actionable, desired, observed);
+  ctx.progress({ resource: '', phase: 'transact', percent: 0, message: 'one OVSDB transaction' });
+  const results = await client.transact(tx.operations, ctx.signal);
+  const nextCfg = readTransactResults(results, tx);
+  ctx.log.info({ changes: actionable.length, nextCfg }, 'ovsdb transaction committed');
+  ctx.progress({ resource: '', phase: 'vswitchd', percent: 50, message: 'ovs-vswitchd applying' });
+  const waitMs = Math.max(0, Math.min(vswitchdWaitMs, ctx.deadline - Date.now()));
+  try {
+    await client.waitFor(
+      'ovs-vswitchd applying the configuration',
+      (replica) => appliedConfiguration(replica) >= nextCfg,
+      { timeoutMs: waitMs, signal: ctx.signal },
+    );
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    // Committed, but not (yet) in effect: every change fails, retryable.
+    const error = boundedText(
+      `committed to OVSDB, but ovs-vswitchd has not applied it (is it running?): ${errorMessage(err)}`,
+    );
+    return changes.map((change) =>
+      isActionable(change)
+        ? {
+            resource: change.resource,
+            outcome: 'failed',
+            action: change.action,
+            error,
+            failure: 'retryable',
+          }
+        : verifyChange(change, observed),
+    );
+  }
+  ctx.progress({ resource: '', phase: 'verify', percent: 90, message: 'reading back' });
+  const after = snapshot(client.replica);
+  return changes.map((change) => verifyChange(change, isActionable(change) ? after : observed));
+}
