@@ -10,6 +10,8 @@ import { MANAGED_KEY } from './tables.js';
 export const OVS_NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$';
 /** Keys of external_ids and options: what ovs-vsctl users write, nothing a shell reads specially. */
 export const MAP_KEY_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$';
+/** external_ids keys: the same, except op-dbus's own marker. */
+const EXTERNAL_ID_KEY_PATTERN = `^(?!${MANAGED_KEY}$)${MAP_KEY_PATTERN.slice(1)}`;
 /** Interface types as ovs-vswitchd names them (internal, patch, vxlan, ...); '' is written "system". */
 export const INTERFACE_TYPE_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
 export const MAX_VALUE_LENGTH = 1024;
@@ -25,15 +27,11 @@ const Ensure = stringEnum(
   'present (the default): exists as described; absent: removed.',
 );
 
-function stringMap(keyPattern: string, description: string, reserved?: string) {
+function stringMap(keyPattern: string, description: string) {
   return Type.Record(
     Type.String({ pattern: keyPattern }),
     Type.String({ maxLength: MAX_VALUE_LENGTH }),
-    {
-      additionalProperties: false,
-      description,
-      ...(reserved === undefined ? {} : { propertyNames: { not: { const: reserved } } }),
-    },
+    { additionalProperties: false, description },
   );
 }
 
@@ -86,9 +84,8 @@ export const BridgeSpec = Type.Object(
     stp_enable: Type.Optional(Type.Boolean({ description: 'Spanning tree on this bridge.' })),
     external_ids: Type.Optional(
       stringMap(
-        MAP_KEY_PATTERN,
+        EXTERNAL_ID_KEY_PATTERN,
         `Keys to set on the bridge; other keys are left alone. '${MANAGED_KEY}' is op-dbus's own.`,
-        MANAGED_KEY,
       ),
     ),
     exclusive_ports: Type.Optional(
