@@ -18,7 +18,8 @@ import { Replica } from '../../src/plugins/openvswitch/ovsdb/replica.js';
 
 const U1 = '11111111-1111-4111-8111-111111111111';
 const U2 = '22222222-2222-4222-8222-222222222222';
-const optionalInteger: ColumnType = { kind: 'set', type: 'integer' };
+const optionalInteger: ColumnType = { kind: 'optional', type: 'integer' };
+const integerSet: ColumnType = { kind: 'set', type: 'integer' };
 const stringMap: ColumnType = { kind: 'map', key: 'string', value: 'string' };
 
 describe('OVSDB datum decoding', () => {
@@ -75,11 +76,14 @@ describe('OVSDB datum decoding', () => {
     );
   });
 
-  it('applies update2 diffs: sets toggle, maps add/remove/replace, atoms replace', () => {
-    // An optional value going from 5 to 7 arrives as the set {5, 7}.
-    assert.deepEqual(applyColumnDiff([5], ['set', [5, 7]], optionalInteger, 'w'), [7]);
-    assert.deepEqual(applyColumnDiff([5], 5, optionalInteger, 'w'), []);
-    assert.deepEqual(applyColumnDiff([], 3, optionalInteger, 'w'), [3]);
+  it('applies update2 modifies: optional values and atoms are replaced, sets toggle, maps merge', () => {
+    // As ovsdb-server 3.1 sends them: a tag 10 -> 20 is `20`, a cleared tag `["set", []]`.
+    assert.deepEqual(applyColumnDiff([10], 20, optionalInteger, 'w'), [20]);
+    assert.deepEqual(applyColumnDiff([10], ['set', []], optionalInteger, 'w'), []);
+    assert.deepEqual(applyColumnDiff([], 5, optionalInteger, 'w'), [5]);
+    assert.throws(() => applyColumnDiff([], ['set', [1, 2]], optionalInteger, 'w'), /at most one/);
+    // Trunks [1, 2] -> [2, 3] arrives as the elements that flip: {1, 3}.
+    assert.deepEqual(applyColumnDiff([1, 2], ['set', [1, 3]], integerSet, 'w'), [2, 3]);
     const old = new Map([
       ['keep', '1'],
       ['drop', '2'],

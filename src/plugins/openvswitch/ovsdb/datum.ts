@@ -8,9 +8,14 @@ export type AtomType = 'string' | 'integer' | 'real' | 'boolean' | 'uuid';
 /** A decoded atom: uuids are their 36-character text. */
 export type Atom = string | number | boolean;
 
-/** The type of one column, as much of the schema as the replica needs. */
+/**
+ * The type of one column, as much of the schema as the replica needs. An
+ * `optional` column is a set of at most one element (min 0, max 1): ovsdb-server
+ * sends its new value in an update2 "modify", where a real set gets a diff.
+ */
 export type ColumnType =
   | { kind: 'atom'; type: AtomType }
+  | { kind: 'optional'; type: AtomType }
   | { kind: 'set'; type: AtomType }
   | { kind: 'map'; key: AtomType; value: AtomType };
 
@@ -96,10 +101,18 @@ export function decodeMap(
   return map;
 }
 
+function decodeOptional(json: unknown, type: AtomType, where: string): Atom[] {
+  const atoms = decodeSet(json, type, where);
+  if (atoms.length > 1) fail(where, 'at most one value', json);
+  return atoms;
+}
+
 export function decodeColumn(json: unknown, column: ColumnType, where: string): ColumnValue {
   switch (column.kind) {
     case 'atom':
       return decodeAtom(json, column.type, where);
+    case 'optional':
+      return decodeOptional(json, column.type, where);
     case 'set':
       return decodeSet(json, column.type, where);
     case 'map':
@@ -110,6 +123,7 @@ export function decodeColumn(json: unknown, column: ColumnType, where: string): 
 /** The value a column has when a row leaves it out (RFC 7047 5.2.1 defaults). */
 export function defaultColumnValue(column: ColumnType): ColumnValue {
   switch (column.kind) {
+    case 'optional':
     case 'set':
       return [];
     case 'map':
@@ -130,10 +144,11 @@ export function defaultColumnValue(column: ColumnType): ColumnValue {
 }
 
 /**
- * Applies an update2 "modify" diff (ovsdb-server(1), monitor_cond): an atom is
- * replaced; a set's diff lists elements whose membership flips; a map's diff
- * adds a missing key, removes a key given with its current value, and otherwise
- * replaces the value.
+ * Applies an update2 "modify" (ovsdb-server(7), monitor_cond): an atom or an
+ * optional value comes as its new value (measured on ovsdb-server 3.1: a tag
+ * going from 10 to 20 arrives as `20`, a cleared one as `["set", []]`); a set's
+ * diff lists the elements whose membership flips; a map's diff adds a missing
+ * key, removes a key given with its current value, and replaces the others.
  */
 export function applyColumnDiff(
   old: ColumnValue,
@@ -144,6 +159,8 @@ export function applyColumnDiff(
   switch (column.kind) {
     case 'atom':
       return decodeAtom(diff, column.type, where);
+    case 'optional':
+      return decodeOptional(diff, column.type, where);
     case 'set': {
       const result = new Set(old as readonly Atom[]);
       for (const atom of decodeSet(diff, column.type, where)) {
