@@ -9,8 +9,6 @@ import type { OpenvswitchSection } from './schema.js';
 import { snapshot, type OvsState } from './state.js';
 import { DATABASE, OVS_TABLES } from './tables.js';
 
-export const DEFAULT_OVSDB_SOCKET = '/run/openvswitch/db.sock';
-
 export interface OpenvswitchPluginOptions {
   /** ovsdb-server's unix socket (plugin configuration `socket`). */
   socketPath: string;
