@@ -34,6 +34,10 @@ export interface OpenvswitchHarness {
   killOvsdbServer(): Promise<void>;
   /** Starts ovsdb-server again on the same database and waits for its socket. */
   restartOvsdbServer(): Promise<void>;
+  /** Stops ovs-vswitchd (SIGTERM): OVSDB goes on accepting what nobody applies. */
+  stopVswitchd(): Promise<void>;
+  /** Starts ovs-vswitchd again and waits until it has caught up with the database. */
+  restartVswitchd(): Promise<void>;
   vswitchdLog(): Promise<string>;
   /** Stops both daemons and removes the namespace and the folder. */
   stop(): Promise<void>;
@@ -91,19 +95,7 @@ export async function startOpenvswitch(): Promise<OpenvswitchHarness> {
     command('ovs-vsctl', [`--db=unix:${socketPath}`, '--timeout=10', ...args], env);
   const ip = (...args: string[]): Promise<string> => command('ip', ['-n', netns, ...args]);
 
-  const stop = async (): Promise<void> => {
-    await processes.vswitchd?.stop();
-    await processes.ovsdb?.stop();
-    if (namespaceMade) await command('ip', ['netns', 'del', netns]).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
-  };
-
-  try {
-    await command('ovsdb-tool', ['create', database, SCHEMA]);
-    await command('ip', ['netns', 'add', netns]);
-    namespaceMade = true;
-    await startOvsdbServer();
-    await vsctl('--no-wait', 'init');
+  const startVswitchd = async (): Promise<void> => {
     const vswitchd = inNamespace('ovs-vswitchd', 'ovs-vswitchd', [
       `unix:${socketPath}`,
       `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`,
@@ -119,6 +111,22 @@ export async function startOpenvswitch(): Promise<OpenvswitchHarness> {
         .split('\n');
       return cur === next;
     });
+  };
+
+  const stop = async (): Promise<void> => {
+    await processes.vswitchd?.stop();
+    await processes.ovsdb?.stop();
+    if (namespaceMade) await command('ip', ['netns', 'del', netns]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    await command('ovsdb-tool', ['create', database, SCHEMA]);
+    await command('ip', ['netns', 'add', netns]);
+    namespaceMade = true;
+    await startOvsdbServer();
+    await vsctl('--no-wait', 'init');
+    await startVswitchd();
   } catch (err) {
     await stop();
     throw err;
@@ -142,6 +150,10 @@ export async function startOpenvswitch(): Promise<OpenvswitchHarness> {
       await server.exited;
     },
     restartOvsdbServer: startOvsdbServer,
+    async stopVswitchd() {
+      await processes.vswitchd?.stop();
+    },
+    restartVswitchd: startVswitchd,
     vswitchdLog: () => readFile(join(dir, 'ovs-vswitchd.log'), 'utf8'),
     stop,
   };

@@ -18,11 +18,12 @@ export function testContext(timeoutMs = 60_000): PluginContext {
   };
 }
 
-export function startedPlugin(socketPath: string): OpenvswitchPlugin {
+export function startedPlugin(socketPath: string, vswitchdWaitMs?: number): OpenvswitchPlugin {
   const plugin = new OpenvswitchPlugin({
     socketPath,
     log: silentLog,
     callTimeoutMs: 5_000,
+    vswitchdWaitMs,
     backoff: { initialMs: 50, maxMs: 500 },
   });
   void plugin.start();

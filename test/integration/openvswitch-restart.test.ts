@@ -71,6 +71,34 @@ describe('openvswitch plugin across an ovsdb-server restart', () => {
     await assertConverged(plugin, desired);
   });
 
+  it('fails a committed change as retryable while ovs-vswitchd is not running to apply it', async () => {
+    const patient = startedPlugin(ovs.socketPath, 1_000);
+    const desired: OpenvswitchSection = {
+      bridges: {
+        'br-idle': {
+          datapath_type: 'netdev',
+          ports: { 'idle-p': { interface: { type: 'internal' } } },
+        },
+      },
+    };
+    await ovs.stopVswitchd();
+    try {
+      const run = await applyOnce(patient, desired);
+      assert.deepEqual(summary(run), ['br-idle create failed', 'br-idle/idle-p create failed']);
+      assert.equal(run.outcomes[0]?.failure, 'retryable');
+      assert.match(
+        run.outcomes[0]?.error ?? '',
+        /committed to OVSDB, but ovs-vswitchd has not applied it/,
+      );
+    } finally {
+      await ovs.restartVswitchd();
+    }
+    // Once ovs-vswitchd is back it applies what was committed: nothing left to do.
+    await assertConverged(patient, desired);
+    assert.ok(Number((await ovs.vsctl('get', 'Interface', 'idle-p', 'ofport')).trim()) > 0);
+    await patient.stop();
+  });
+
   it('starts without ovsdb-server and says "unavailable", retryable, naming the socket', async () => {
     const absent = startedPlugin(`${ovs.dir}/no-such.sock`);
     try {

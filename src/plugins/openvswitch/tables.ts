@@ -9,9 +9,9 @@ const integer: ColumnType = { kind: 'atom', type: 'integer' };
 const boolean: ColumnType = { kind: 'atom', type: 'boolean' };
 const uuidSet: ColumnType = { kind: 'set', type: 'uuid' };
 const stringMap: ColumnType = { kind: 'map', key: 'string', value: 'string' };
-/** OVSDB writes an optional value as a set of at most one element. */
-const optionalString: ColumnType = { kind: 'set', type: 'string' };
-const optionalInteger: ColumnType = { kind: 'set', type: 'integer' };
+/** A set of at most one element: how OVSDB writes an optional value (see ColumnType). */
+const optionalString: ColumnType = { kind: 'optional', type: 'string' };
+const optionalInteger: ColumnType = { kind: 'optional', type: 'integer' };
 
 /**
  * The columns the plugin monitors: what it plans from, guards with, and verifies
