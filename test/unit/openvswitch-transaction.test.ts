@@ -248,6 +248,11 @@ describe('openvswitch transact results', () => {
     );
   });
 
+  it('says so when the database has no Open_vSwitch row', () => {
+    const results = tx.ops.map((_, index) => (index === tx.nextCfgIndex ? { rows: [] } : {}));
+    assert.throws(() => readTransactResults(results, tx), /never initialised/);
+  });
+
   it('refuses a reply without a next_cfg', () => {
     assert.throws(
       () =>

@@ -33,8 +33,14 @@ export function readTransactResults(results: readonly unknown[], tx: OvsTransact
     throw retryableFailure(boundedText(`ovsdb-server refused the transaction: ${error}`));
   }
   const select = results[tx.nextCfgIndex];
-  const rows = isObject(select) && Array.isArray(select.rows) ? (select.rows as unknown[]) : [];
-  const [row] = rows;
+  const rows = isObject(select) && Array.isArray(select.rows) ? (select.rows as unknown[]) : null;
+  if (rows?.length === 0) {
+    // Without the root row nothing new is referenced, so ovsdb-server kept nothing.
+    throw retryableFailure(
+      'the Open_vSwitch table has no row: the database was never initialised (ovs-vsctl init or ovs-vswitchd does it)',
+    );
+  }
+  const [row] = rows ?? [];
   const nextCfg = isObject(row) ? row.next_cfg : undefined;
   if (typeof nextCfg !== 'number' || !Number.isSafeInteger(nextCfg)) {
     throw retryableFailure('ovsdb-server sent a malformed transact reply (no next_cfg)');
