@@ -1,7 +1,7 @@
-import type { DesiredDocument } from '../document/document.js';
-import type { ResourceOutcome } from './plugin.js';
+import type { DesiredDocument } from '../../document/document.js';
+import type { ResourceOutcome } from '../plugin.js';
 
-/** Why a job exists: an Apply call now; drift correction and reconcile come later. */
+/** Why a job exists: an Apply call, a full reconcile (a call, or start-up), a drift correction. */
 export type JobKind = 'apply' | 'reconcile' | 'drift';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 export type FinalJobState = Extract<JobState, 'done' | 'failed' | 'cancelled'>;
