@@ -1,27 +1,19 @@
 import assert from 'node:assert/strict';
-import pino from 'pino';
-import type { PluginContext, ResourceOutcome } from '../../src/plugins/openvswitch/contract.js';
+import type { ResourceOutcome } from '../../src/engine/plugin.js';
+import { openvswitchPlugin } from '../../src/plugins/openvswitch/index.js';
+import type { OpenvswitchConfig } from '../../src/plugins/openvswitch/config.js';
 import type { OvsChange } from '../../src/plugins/openvswitch/plan.js';
 import { OpenvswitchPlugin } from '../../src/plugins/openvswitch/plugin.js';
 import type { OpenvswitchSection } from '../../src/plugins/openvswitch/schema.js';
+import { testContext, testHost } from './plugin-host.js';
 
-export const silentLog = pino({ level: 'silent' });
-
-/** A context like the engine's, with a deadline a minute away. */
-export function testContext(timeoutMs = 60_000): PluginContext {
-  return {
-    log: silentLog,
-    signal: AbortSignal.timeout(timeoutMs),
-    deadline: Date.now() + timeoutMs,
-    priority: 'job',
-    progress: () => undefined,
-  };
-}
-
-export function startedPlugin(socketPath: string, vswitchdWaitMs?: number): OpenvswitchPlugin {
-  const plugin = new OpenvswitchPlugin({
-    socketPath,
-    log: silentLog,
+/**
+ * The plugin as its definition makes it for the daemon (settings from its
+ * schema's defaults, `socket` given), with shorter timings, started.
+ */
+export function startedPlugin(socket: string, vswitchdWaitMs?: number): OpenvswitchPlugin {
+  const { host } = testHost<OpenvswitchConfig>(openvswitchPlugin, { config: { socket } });
+  const plugin = new OpenvswitchPlugin(host, {
     callTimeoutMs: 5_000,
     vswitchdWaitMs,
     backoff: { initialMs: 50, maxMs: 500 },

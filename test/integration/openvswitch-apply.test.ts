@@ -9,8 +9,8 @@ import {
   assertConverged,
   startedPlugin,
   summary,
-  testContext,
 } from '../helpers/openvswitch-plugin.js';
+import { testContext } from '../helpers/plugin-host.js';
 
 /**
  * Apply against a real ovsdb-server and ovs-vswitchd (userspace datapath) in a

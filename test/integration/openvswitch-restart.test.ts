@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PluginFailure } from '../../src/errors.js';
-import type { ChangeScope } from '../../src/plugins/openvswitch/contract.js';
+import type { ChangeScope } from '../../src/engine/plugin.js';
 import type { OpenvswitchPlugin } from '../../src/plugins/openvswitch/plugin.js';
 import type { OpenvswitchSection } from '../../src/plugins/openvswitch/schema.js';
 import { startOpenvswitch, type OpenvswitchHarness } from '../harness/openvswitch.js';
@@ -11,8 +11,8 @@ import {
   assertConverged,
   startedPlugin,
   summary,
-  testContext,
 } from '../helpers/openvswitch-plugin.js';
+import { testContext } from '../helpers/plugin-host.js';
 
 function isRetryable(err: unknown): boolean {
   return err instanceof PluginFailure && err.kind === 'retryable';

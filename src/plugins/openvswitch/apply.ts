@@ -1,5 +1,5 @@
 import { boundedText, errorMessage, retryableFailure } from '../../errors.js';
-import type { PluginContext, ResourceOutcome } from './contract.js';
+import type { PluginContext, ResourceOutcome } from '../../engine/plugin.js';
 import { describeRpcError } from './ovsdb/json-rpc.js';
 import type { OvsdbClient } from './ovsdb/client.js';
 import type { OvsChange } from './plan.js';

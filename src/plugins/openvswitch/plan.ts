@@ -1,5 +1,5 @@
 import { boundedText } from '../../errors.js';
-import type { PlannedChange } from './contract.js';
+import type { PlannedChange } from '../../engine/plugin.js';
 import type { BridgeSpec, OpenvswitchSection, PortSpec } from './schema.js';
 import type { ObservedBridge, ObservedPort, OvsState } from './state.js';
 import { MANAGED_KEY } from './tables.js';

@@ -1,7 +1,9 @@
-import type { Logger } from 'pino';
+import type { Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
+import type { PluginHost } from '../definition.js';
+import { ChangeFeed } from '../shared/change-feed.js';
 import { applyChanges } from './apply.js';
-import { OvsChangeFeed } from './change-feed.js';
-import type { Plugin, PluginContext, ResourceOutcome } from './contract.js';
+import { listenToOvsdb } from './change-feed.js';
+import type { OpenvswitchConfig } from './config.js';
 import { OvsdbClient } from './ovsdb/client.js';
 import { planOpenvswitch, type OvsChange } from './plan.js';
 import { sectionFromState } from './query.js';
@@ -9,13 +11,13 @@ import type { OpenvswitchSection } from './schema.js';
 import { snapshot, type OvsState } from './state.js';
 import { DATABASE, OVS_TABLES } from './tables.js';
 
-export interface OpenvswitchPluginOptions {
-  /** ovsdb-server's unix socket (plugin configuration `socket`). */
-  socketPath: string;
-  log: Logger;
+/** Timings the daemon leaves at their defaults; tests shorten them. */
+export interface OvsdbTuning {
+  /** How long one OVSDB request may take (default 10 s). */
   callTimeoutMs?: number;
-  /** How long apply waits for ovs-vswitchd to apply a committed transaction. */
+  /** How long apply waits for ovs-vswitchd to apply a committed transaction (default 15 s). */
   vswitchdWaitMs?: number;
+  /** The client's reconnect back-off (default 100 ms doubling to 3 s). */
   backoff?: { initialMs: number; maxMs: number };
 }
 
@@ -24,34 +26,40 @@ export interface OpenvswitchPluginOptions {
  * unix socket: no ovs-vsctl, no shell. One monitor keeps a replica of the
  * Open_vSwitch, Bridge, Port and Interface tables; observe and query read it
  * after a round trip; apply is one transaction guarded on what observe read.
- * Shaped like the new Plugin contract (typed structurally, see contract.ts).
+ * Every OVSDB call is cheap and made on one connection, so `ctx.priority` is
+ * not needed: nothing is rationed between jobs and reads.
  */
 export class OpenvswitchPlugin implements Plugin<OpenvswitchSection, OvsState> {
+  readonly changes = new ChangeFeed();
   readonly client: OvsdbClient;
-  readonly changes: OvsChangeFeed;
+  private unsubscribe: (() => void) | undefined;
 
-  constructor(private readonly options: OpenvswitchPluginOptions) {
+  constructor(
+    host: PluginHost<OpenvswitchConfig>,
+    private readonly tuning: OvsdbTuning = {},
+  ) {
     this.client = new OvsdbClient({
-      socketPath: options.socketPath,
+      socketPath: host.config.socket,
       database: DATABASE,
       tables: OVS_TABLES,
-      log: options.log,
-      callTimeoutMs: options.callTimeoutMs,
-      backoff: options.backoff,
+      log: host.log,
+      callTimeoutMs: tuning.callTimeoutMs,
+      backoff: tuning.backoff,
     });
-    this.changes = new OvsChangeFeed(this.client, options.log);
   }
 
   /** Starts connecting in the background: ovsdb-server need not be up. */
   start(): Promise<void> {
-    this.changes.start();
+    this.unsubscribe ??= listenToOvsdb(this.client, this.changes);
     this.client.start();
     return Promise.resolve();
   }
 
   stop(): Promise<void> {
-    this.changes.stop();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     this.client.stop();
+    this.changes.clear();
     return Promise.resolve();
   }
 
@@ -72,7 +80,7 @@ export class OpenvswitchPlugin implements Plugin<OpenvswitchSection, OvsState> {
     return applyChanges(changes, desired, observed, {
       client: this.client,
       ctx,
-      vswitchdWaitMs: this.options.vswitchdWaitMs,
+      vswitchdWaitMs: this.tuning.vswitchdWaitMs,
     });
   }
 

@@ -1,5 +1,5 @@
 import { boundedText, type FailureKind } from '../../errors.js';
-import type { ResourceOutcome } from './contract.js';
+import type { ResourceOutcome } from '../../engine/plugin.js';
 import { documentType, type OvsChange } from './plan.js';
 import type { ObservedInterface, OvsState } from './state.js';
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SchemaChecker } from '../../src/document/validator.js';
-import { planOpenvswitch, type OvsChange } from '../../src/plugins/openvswitch/plan.js';
-import { sectionFromState } from '../../src/plugins/openvswitch/query.js';
-import { OpenvswitchSection } from '../../src/plugins/openvswitch/schema.js';
-import { verifyChange } from '../../src/plugins/openvswitch/verify.js';
-import { buildState } from '../helpers/openvswitch.js';
+import { SchemaChecker } from '../../../src/document/validator.js';
+import { planOpenvswitch, type OvsChange } from '../../../src/plugins/openvswitch/plan.js';
+import { sectionFromState } from '../../../src/plugins/openvswitch/query.js';
+import { OpenvswitchSection } from '../../../src/plugins/openvswitch/schema.js';
+import { verifyChange } from '../../../src/plugins/openvswitch/verify.js';
+import { buildState } from '../../helpers/openvswitch.js';
 
 const checker = new SchemaChecker(OpenvswitchSection);
 

@@ -13,8 +13,8 @@ import {
   OvsdbProtocolError,
   uuidRef,
   type ColumnType,
-} from '../../src/plugins/openvswitch/ovsdb/datum.js';
-import { Replica } from '../../src/plugins/openvswitch/ovsdb/replica.js';
+} from '../../../src/plugins/openvswitch/ovsdb/datum.js';
+import { Replica } from '../../../src/plugins/openvswitch/ovsdb/replica.js';
 
 const U1 = '11111111-1111-4111-8111-111111111111';
 const U2 = '22222222-2222-4222-8222-222222222222';

@@ -1,11 +1,3 @@
-// DRAFT for the new plugin contract (/tmp/contract/definition.ts): not compiled
-// in this tree, whose engine still has the old contract. To adopt it:
-//  1. rename to index.ts;
-//  2. make plugin.ts, plan.ts, verify.ts, apply.ts and change-feed.ts import
-//     PlannedChange, ResourceOutcome, PluginContext, ChangeScope, ChangeSource
-//     and Plugin from '../../engine/plugin.js' and delete contract.ts (its
-//     types are copies of the new contract's, so nothing else changes);
-//  3. list `openvswitchPlugin` in src/plugins/registry.ts.
 import { definePlugin } from '../definition.js';
 import { OPENVSWITCH_CONFIG_DEFAULTS, OpenvswitchConfig } from './config.js';
 import { OpenvswitchPlugin } from './plugin.js';
@@ -13,15 +5,14 @@ import { OpenvswitchSection } from './schema.js';
 
 export const openvswitchPlugin = definePlugin<OpenvswitchConfig>({
   name: 'openvswitch',
+  summary: "Open vSwitch bridges and ports through OVSDB (RFC 7047) on ovsdb-server's socket.",
   schema: OpenvswitchSection,
-  summary:
-    "Open vSwitch bridges and ports, through OVSDB (RFC 7047) on ovsdb-server's unix socket.",
   config: { schema: OpenvswitchConfig, defaults: OPENVSWITCH_CONFIG_DEFAULTS },
   // Reads come from the monitor's replica after one round trip: fast. An apply is
   // one transaction plus ovs-vswitchd applying it (measured: 0.2-0.4 s here);
-  // apply.ts waits at most 15 s for ovs-vswitchd within this deadline.
+  // apply.ts waits at most 15 s for ovs-vswitchd, within this deadline.
   deadlines: { readMs: 30_000, applyMs: 120_000 },
   // start() only begins connecting: the daemon starts where ovsdb-server is absent,
   // and the plugin's resources fail, retryable ("unavailable at <socket>"), until it comes.
-  create: (host) => new OpenvswitchPlugin({ socketPath: host.config.socket, log: host.log }),
+  create: (host) => new OpenvswitchPlugin(host),
 });

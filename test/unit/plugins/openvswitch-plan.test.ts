@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planOpenvswitch } from '../../src/plugins/openvswitch/plan.js';
-import type { BridgeSpec, OpenvswitchSection } from '../../src/plugins/openvswitch/schema.js';
-import type { OvsState } from '../../src/plugins/openvswitch/state.js';
-import { buildState, EMPTY_STATE, type BridgeFixture } from '../helpers/openvswitch.js';
+import { planOpenvswitch } from '../../../src/plugins/openvswitch/plan.js';
+import type { BridgeSpec, OpenvswitchSection } from '../../../src/plugins/openvswitch/schema.js';
+import type { OvsState } from '../../../src/plugins/openvswitch/state.js';
+import { buildState, EMPTY_STATE, type BridgeFixture } from '../../helpers/openvswitch.js';
 
 function actions(desired: OpenvswitchSection, state: OvsState): string[] {
   return planOpenvswitch(desired, state).map((change) => `${change.resource} ${change.action}`);

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import pino from 'pino';
-import { PluginFailure } from '../../src/errors.js';
-import { OvsdbClient, type ReplicaEvent } from '../../src/plugins/openvswitch/ovsdb/client.js';
-import { JsonRpcConnection, OvsdbRpcError } from '../../src/plugins/openvswitch/ovsdb/json-rpc.js';
-import { waitFor } from '../harness/processes.js';
-import { FakeOvsdb } from '../helpers/fake-ovsdb.js';
+import { PluginFailure } from '../../../src/errors.js';
+import { OvsdbClient, type ReplicaEvent } from '../../../src/plugins/openvswitch/ovsdb/client.js';
+import {
+  JsonRpcConnection,
+  OvsdbRpcError,
+} from '../../../src/plugins/openvswitch/ovsdb/json-rpc.js';
+import { waitFor } from '../../harness/processes.js';
+import { FakeOvsdb } from '../../helpers/fake-ovsdb.js';
+import { silentLog } from '../../helpers/plugin-host.js';
 
-const log = pino({ level: 'silent' });
+const log = silentLog;
 const U1 = '11111111-1111-4111-8111-111111111111';
 const U2 = '22222222-2222-4222-8222-222222222222';
 const TABLES = { Bridge: { name: { kind: 'atom', type: 'string' } } } as const;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PluginFailure } from '../../src/errors.js';
-import { readTransactResults } from '../../src/plugins/openvswitch/apply.js';
-import { planOpenvswitch } from '../../src/plugins/openvswitch/plan.js';
-import type { OpenvswitchSection } from '../../src/plugins/openvswitch/schema.js';
-import type { OvsState } from '../../src/plugins/openvswitch/state.js';
-import { buildTransaction, isActionable } from '../../src/plugins/openvswitch/transaction.js';
-import { buildState, EMPTY_STATE } from '../helpers/openvswitch.js';
+import { PluginFailure } from '../../../src/errors.js';
+import { readTransactResults } from '../../../src/plugins/openvswitch/apply.js';
+import { planOpenvswitch } from '../../../src/plugins/openvswitch/plan.js';
+import type { OpenvswitchSection } from '../../../src/plugins/openvswitch/schema.js';
+import type { OvsState } from '../../../src/plugins/openvswitch/state.js';
+import { buildTransaction, isActionable } from '../../../src/plugins/openvswitch/transaction.js';
+import { buildState, EMPTY_STATE } from '../../helpers/openvswitch.js';
 
 type Op = Record<string, unknown>;
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import {
   JsonFramingError,
   JsonStreamSplitter,
-} from '../../src/plugins/openvswitch/ovsdb/json-stream.js';
+} from '../../../src/plugins/openvswitch/ovsdb/json-stream.js';
 
 /** Messages chosen to trip a naive splitter: braces and quotes inside strings, escapes, UTF-8. */
 const MESSAGES: unknown[] = [
