@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PluginFailure } from '../../src/errors.js';
 import type { ChangeScope } from '../../src/engine/plugin.js';
 import type { OpenvswitchPlugin } from '../../src/plugins/openvswitch/plugin.js';
 import type { OpenvswitchSection } from '../../src/plugins/openvswitch/schema.js';
@@ -86,13 +85,16 @@ describe('openvswitch plugin with someone else changing Open vSwitch', () => {
     );
 
     await ovs.vsctl('set', 'Port', 'cc-p', 'tag=30');
-    await assert.rejects(plugin.apply(changes, desired, observed, ctx), (err: unknown) => {
-      return (
-        err instanceof PluginFailure &&
-        err.kind === 'retryable' &&
-        /changed since it was read \(port cc-p\).*nothing was changed/.test(err.message)
-      );
-    });
+    const outcomes = await plugin.apply(changes, desired, observed, ctx);
+    // Every change that was in the transaction failed, retryable, with why.
+    assert.deepEqual(
+      outcomes.map((o) => `${o.resource} ${o.outcome} ${o.failure}`),
+      ['br-cc/cc-p failed retryable', 'br-cc/cc-new failed retryable'],
+    );
+    assert.match(
+      String(outcomes[0]?.error),
+      /changed since it was read \(port cc-p\).*nothing was changed/,
+    );
     // Not clobbered, and atomic: the port that was to be created was not.
     assert.equal((await ovs.vsctl('get', 'Port', 'cc-p', 'tag')).trim(), '30');
     assert.doesNotMatch(await ovs.vsctl('list-ports', 'br-cc'), /cc-new/);
@@ -121,10 +123,10 @@ describe('openvswitch plugin with someone else changing Open vSwitch', () => {
       'race-p',
       'type=internal',
     );
-    await assert.rejects(
-      plugin.apply(changes, desired, observed, ctx),
-      /changed since it was read \(no port named race-p\)/,
-    );
+    const [outcome] = await plugin.apply(changes, desired, observed, ctx);
+    assert.equal(outcome?.outcome, 'failed');
+    assert.equal(outcome?.failure, 'retryable');
+    assert.match(String(outcome?.error), /changed since it was read \(no port named race-p\)/);
     // One port of that name, the other party's, untagged.
     assert.equal(
       (await ovs.vsctl('--bare', '--columns=tag', 'find', 'Port', 'name=race-p')).trim(),

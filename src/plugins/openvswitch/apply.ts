@@ -1,4 +1,10 @@
-import { boundedText, errorMessage, retryableFailure } from '../../errors.js';
+import {
+  boundedText,
+  errorMessage,
+  PluginFailure,
+  retryableFailure,
+  type FailureKind,
+} from '../../errors.js';
 import type { PluginContext, ResourceOutcome } from '../../engine/plugin.js';
 import { describeRpcError } from './ovsdb/json-rpc.js';
 import type { OvsdbClient } from './ovsdb/client.js';
@@ -55,9 +61,28 @@ export interface ApplyOptions {
 }
 
 /**
+ * Every change that was in the transaction failed with `error`; the others are
+ * reported as they were planned ('none' unchanged, 'unresolvable' failed).
+ */
+function failActionable(
+  changes: readonly OvsChange[],
+  observed: OvsState,
+  error: string,
+  failure: FailureKind,
+): ResourceOutcome[] {
+  return changes.map((change) =>
+    isActionable(change)
+      ? { resource: change.resource, outcome: 'failed', action: change.action, error, failure }
+      : verifyChange(change, observed),
+  );
+}
+
+/**
  * Makes every change in ONE transaction guarded on `observed`, waits until
  * ovs-vswitchd has applied it (cur_cfg reaches the transaction's next_cfg, as
- * ovs-vsctl waits), then verifies each change from the replica.
+ * ovs-vsctl waits), then verifies each change from the replica. A transaction
+ * ovsdb-server aborted (a guard saw someone else's change) or refused fails the
+ * changes that were in it, with its words; an unreachable ovsdb-server throws.
  */
 export async function applyChanges(
   changes: readonly OvsChange[],
@@ -70,7 +95,14 @@ export async function applyChanges(
   const tx = buildTransaction(actionable, desired, observed);
   ctx.progress({ resource: '', phase: 'transact', percent: 0, message: 'one OVSDB transaction' });
   const results = await client.transact(tx.operations, ctx.signal);
-  const nextCfg = readTransactResults(results, tx);
+  let nextCfg: number;
+  try {
+    nextCfg = readTransactResults(results, tx);
+  } catch (err) {
+    if (!(err instanceof PluginFailure)) throw err;
+    ctx.log.warn({ err: err.message }, 'ovsdb transaction not committed');
+    return failActionable(changes, observed, err.message, err.kind);
+  }
   ctx.log.info({ changes: actionable.length, nextCfg }, 'ovsdb transaction committed');
   ctx.progress({ resource: '', phase: 'vswitchd', percent: 50, message: 'ovs-vswitchd applying' });
   const waitMs = Math.max(0, Math.min(vswitchdWaitMs, ctx.deadline - Date.now()));
@@ -86,17 +118,7 @@ export async function applyChanges(
     const error = boundedText(
       `committed to OVSDB, but ovs-vswitchd has not applied it (is it running?): ${errorMessage(err)}`,
     );
-    return changes.map((change) =>
-      isActionable(change)
-        ? {
-            resource: change.resource,
-            outcome: 'failed',
-            action: change.action,
-            error,
-            failure: 'retryable',
-          }
-        : verifyChange(change, observed),
-    );
+    return failActionable(changes, observed, error, 'retryable');
   }
   ctx.progress({ resource: '', phase: 'verify', percent: 90, message: 'reading back' });
   const after = snapshot(client.replica);
