@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import dbus from 'dbus-next';
 import { BUS_NAME, OBJECT_PATH } from '../dbus/api.js';
 import { Authorizer } from '../dbus/authorization.js';
+import { CallerLimits } from '../dbus/caller-limits.js';
 import { connectBus, onBusClosed, type MessageBus } from '../dbus/bus.js';
 import { loadInterfaces } from '../dbus/interface-xml.js';
 import { ServiceHost } from '../dbus/service-host.js';
@@ -56,6 +57,8 @@ const RESTART_SETTINGS = [
   'jobRetentionSeconds',
   'driftCorrection',
   'maxRetainedJobs',
+  'maxReadsPerUid',
+  'maxUnprivilegedDocumentBytes',
 ] as const;
 
 /** The running daemon: every long-lived piece, started in order and stopped in reverse. */
@@ -97,10 +100,12 @@ export class Daemon {
     recorder.start();
     const host = new ServiceHost(bus, log, OBJECT_PATH);
     const authorizer = new Authorizer(bus, log);
+    const limits = new CallerLimits(config, authorizer);
     const service = new StateManagerService({
       host,
       engine,
       authorizer,
+      limits,
       ledger,
       interfaces,
       version: VERSION,

@@ -9,7 +9,8 @@ import { FACT_PROPERTY, JOB_INTERFACE, jobPath, MANAGER_INTERFACE, OBJECT_PATH }
 import { Action, type Authorizer } from './authorization.js';
 import type { InterfaceSpec } from './interface-xml.js';
 import { JobObjects } from './job-objects.js';
-import type { ServiceHost } from './service-host.js';
+import type { CallerLimits } from './caller-limits.js';
+import type { MethodHandler, ServiceHost } from './service-host.js';
 
 function requireInterface(interfaces: Map<string, InterfaceSpec>, name: string): InterfaceSpec {
   const spec = interfaces.get(name);
@@ -19,6 +20,11 @@ function requireInterface(interfaces: Map<string, InterfaceSpec>, name: string):
 
 function stringArg(args: unknown[]): string {
   return String(args[0]);
+}
+
+/** The size of a document argument (Plan's), 0 for calls without one. */
+function documentBytes(args: unknown[]): number {
+  return typeof args[0] === 'string' ? Buffer.byteLength(args[0], 'utf8') : 0;
 }
 
 /** Query's answer: the document, plus the plugins it could not read when there are any. */
@@ -32,6 +38,7 @@ export interface ServiceDependencies {
   host: ServiceHost;
   engine: StateManager;
   authorizer: Authorizer;
+  limits: CallerLimits;
   ledger: Ledger;
   interfaces: Map<string, InterfaceSpec>;
   version: string;
@@ -59,7 +66,12 @@ export class StateManagerService {
   }
 
   start(): void {
-    const { engine, authorizer, ledger } = this.deps;
+    const { engine, authorizer, ledger, limits } = this.deps;
+    // Reads are open to every local user, within that user's limits.
+    const read =
+      (handler: (args: unknown[]) => unknown[] | Promise<unknown[]>): MethodHandler =>
+      (args, call) =>
+        limits.read(call.sender, documentBytes(args), async () => handler(args));
     this.deps.host.export(OBJECT_PATH, [
       {
         spec: this.manager,
@@ -70,10 +82,10 @@ export class StateManagerService {
             const caller = await authorizer.authorize(call.sender, Action.apply, call.interactive);
             return [jobPath((await engine.apply(stringArg(args), caller)).id)];
           },
-          Plan: async (args) => [JSON.stringify(await engine.plan(stringArg(args)))],
-          Query: async (args) => [queryJson(await engine.query(args[0] as string[]))],
-          GetDesiredState: () => [JSON.stringify(engine.desiredDocument)],
-          Verify: async () => [JSON.stringify(await engine.verify())],
+          Plan: read(async (args) => [JSON.stringify(await engine.plan(stringArg(args)))]),
+          Query: read(async (args) => [queryJson(await engine.query(args[0] as string[]))]),
+          GetDesiredState: read(() => [JSON.stringify(engine.desiredDocument)]),
+          Verify: read(async () => [JSON.stringify(await engine.verify())]),
           Reconcile: async (_args, call) => {
             const caller = await authorizer.authorize(
               call.sender,
@@ -82,8 +94,8 @@ export class StateManagerService {
             );
             return [jobPath(engine.reconcile(caller).id)];
           },
-          GetHistory: async (args) => [JSON.stringify(await ledger.history(Number(args[0])))],
-          VerifyHistory: async () => [JSON.stringify(await ledger.verify())],
+          GetHistory: read(async (args) => [JSON.stringify(await ledger.history(Number(args[0])))]),
+          VerifyHistory: read(async () => [JSON.stringify(await ledger.verify())]),
         },
         properties: () => this.managerProperties(),
       },

@@ -60,7 +60,7 @@ export class LocalePlugin implements Plugin<LocaleSection, LocaleSettings> {
   /** An empty section needs nothing read: it plans nothing even where locale1 is absent. */
   async observe(desired: LocaleSection | undefined, ctx: PluginContext): Promise<LocaleSettings> {
     if (desired && Object.keys(desired).length === 0) return {};
-    const { Locale: reading } = await this.service.read(['Locale'], ctx.signal);
+    const { Locale: reading } = await this.service.read(['Locale'], ctx.signal, ctx.priority);
     if (!reading || 'error' in reading) {
       throw retryableFailure(
         `locale1's Locale could not be read: ${reading?.error ?? 'no answer'}`,

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { callMethod, type Message, type MessageBus } from '../../dbus/bus.js';
 import { serviceFailure } from '../../dbus/service-errors.js';
 import type { ServicePeer } from '../../dbus/service-peer.js';
-import { retryableFailure } from '../../errors.js';
+import { ErrorName, PluginFailure, retryableFailure } from '../../errors.js';
 import { Exit, PERCENTAGE_UNKNOWN, statusPhase } from './enums.js';
 import { PackageKitError, parsePackageId, type PkPackage } from './transaction-error.js';
 
@@ -103,7 +103,7 @@ export class PackageKitClient {
 
   private rememberOwn(path: string): void {
     this.own.add(path);
-    if (this.own.size > 256) this.own.delete(this.own.values().next().value as string);
+    if (this.own.size > 4096) this.own.delete(this.own.values().next().value as string);
   }
 
   /**
@@ -117,8 +117,10 @@ export class PackageKitClient {
       { path: PK_PATH, interface: PK_INTERFACE, member: 'TransactionListChanged' },
       (message) => {
         const list = Array.isArray(message.body[0]) ? (message.body[0] as unknown[]) : [];
-        const current = new Set(list.map(String).filter((path) => !this.own.has(path)));
-        const finished = [...seen].some((path) => !current.has(path));
+        const current = new Set(list.map(String));
+        // Whose a transaction was is decided when it ends: the list can name one
+        // of ours before our CreateTransaction's reply has told us its path.
+        const finished = [...seen].some((path) => !current.has(path) && !this.own.has(path));
         seen = current;
         if (finished) onForeignChange();
       },
@@ -149,7 +151,7 @@ export class PackageKitClient {
       return String(path);
     } catch (err) {
       if (signal.aborted) throw err;
-      throw serviceFailure('PackageKit', err);
+      throw busyOrFailure(err);
     }
   }
 
@@ -272,4 +274,14 @@ export class PackageKitClient {
         return;
     }
   }
+}
+
+/**
+ * PackageKit refuses new transactions from a uid that has too many (about 500
+ * recent ones): that is "busy, retry later", not "not reachable".
+ */
+function busyOrFailure(err: unknown): Error {
+  const failure = serviceFailure('PackageKit', err);
+  if (!/already has \d+ transactions/.test(failure.message)) return failure;
+  return new PluginFailure('retryable', `PackageKit is busy: ${failure.message}`, ErrorName.Busy);
 }

@@ -4,6 +4,7 @@ import { errorMessage, failureKindOf } from '../../errors.js';
 import type { PluginHost } from '../definition.js';
 import { ChangeFeed } from '../shared/change-feed.js';
 import { readThrough } from '../shared/observation-cache.js';
+import { abortable, ServiceSlots, SingleFlight } from '../shared/service-slots.js';
 import { watchDpkgStatus } from './dpkg-watch.js';
 import { Filter, Info, TransactionFlag } from './enums.js';
 import { PackageCache } from './package-cache.js';
@@ -21,6 +22,7 @@ import {
   type PackageState,
 } from './plan.js';
 import { progressReporter } from './progress.js';
+import { ResolveBatcher } from './resolve-batcher.js';
 import type { PackageKitConfig, PackageKitSection } from './schema.js';
 
 /**
@@ -36,11 +38,23 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
   private readonly log: Logger;
   private readonly cache: PackageCache;
   private unsubscribes: (() => void)[] = [];
+  /** The daemon's own transactions open at once (PackageKit caps them per uid). */
+  private readonly slots: ServiceSlots;
+  private readonly reads: ResolveBatcher;
+  private readonly installedList = new SingleFlight<PkPackage[]>();
+  /** Shared reads outlive any one caller: they stop only with the plugin. */
+  private readonly lifetime = new AbortController();
 
   constructor(private readonly host: PluginHost<PackageKitConfig>) {
     this.log = host.log;
     this.trustFlag = host.config.onlyTrusted ? TransactionFlag.onlyTrusted : TransactionFlag.none;
     this.cache = new PackageCache(host.config.dpkgStatusFile, this.log);
+    this.slots = new ServiceSlots(host.config.maxTransactions);
+    this.reads = new ResolveBatcher((takeNames) =>
+      this.slots.run('read', this.lifetime.signal, () =>
+        this.pk.resolve(takeNames(), Filter.none, this.lifetime.signal),
+      ),
+    );
   }
 
   /**
@@ -63,6 +77,7 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
   }
 
   stop(): Promise<void> {
+    this.lifetime.abort(new Error('the packagekit plugin stopped'));
     this.cache.stopWatching();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
@@ -76,13 +91,21 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
     return this.client;
   }
 
-  /** Cached names come from memory; all the others are read with one Resolve. */
+  /**
+   * Cached names (found or not found) come from memory; the others are read with
+   * one Resolve: the job's own, in a job slot, or a read's, shared with every
+   * concurrent read (ResolveBatcher) in the read slots.
+   */
   async observe(desired: PackageKitSection, ctx: PluginContext): Promise<ObservedPackages> {
     const names = Object.keys(desired.packages);
     if (names.length === 0) return new Map();
     this.cache.revalidate();
+    const resolve = (missing: string[]): Promise<PkPackage[]> =>
+      ctx.priority === 'job'
+        ? this.slots.run('job', ctx.signal, () => this.pk.resolve(missing, Filter.none, ctx.signal))
+        : this.reads.resolve(missing, ctx.signal);
     const { values, hits, misses } = await readThrough(this.cache.entries, names, async (missing) =>
-      groupByName(missing, await this.pk.resolve(missing, Filter.none, ctx.signal)),
+      groupByName(missing, await resolve(missing)),
     );
     ctx.log.debug({ hits, misses }, 'packages observed');
     return new Map(names.map((name) => [name, values.get(name) ?? emptyState()]));
@@ -115,14 +138,18 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
       const flags = downgrade ? this.trustFlag | TransactionFlag.allowDowngrade : this.trustFlag;
       outcomes.push(
         ...(await this.transact(installs, ctx, (ids, onEvent) =>
-          this.pk.installPackages(ids, flags, ctx.signal, onEvent),
+          this.slots.run('job', ctx.signal, () =>
+            this.pk.installPackages(ids, flags, ctx.signal, onEvent),
+          ),
         )),
       );
     }
     if (removals.length > 0) {
       outcomes.push(
         ...(await this.transact(removals, ctx, (ids, onEvent) =>
-          this.pk.removePackages(ids, this.trustFlag, ctx.signal, onEvent),
+          this.slots.run('job', ctx.signal, () =>
+            this.pk.removePackages(ids, this.trustFlag, ctx.signal, onEvent),
+          ),
         )),
       );
     }
@@ -139,8 +166,14 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
     };
   }
 
+  /** Concurrent queries share one GetPackages. */
   async query(ctx: PluginContext): Promise<PackageKitSection> {
-    const installed = await this.pk.getPackages(Filter.installed, ctx.signal);
+    const listing = this.installedList.run('installed', () =>
+      this.slots.run(ctx.priority, this.lifetime.signal, () =>
+        this.pk.getPackages(Filter.installed, this.lifetime.signal),
+      ),
+    );
+    const installed = await abortable(listing, ctx.signal);
     const names = [
       ...new Set(installed.filter((pkg) => pkg.info === Info.installed).map((pkg) => pkg.name)),
     ].sort();

@@ -66,6 +66,13 @@ export const PackageKitConfig = Type.Object(
       minLength: 1,
       description: "dpkg's status file, watched for changes made with dpkg or apt-get directly.",
     }),
+    maxTransactions: Type.Integer({
+      minimum: 2,
+      maximum: 16,
+      description:
+        "The daemon's own PackageKit transactions open at once; reads (Plan, Query, Verify) " +
+        'never take the last one, so a job never waits behind them.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -75,4 +82,5 @@ export const PACKAGEKIT_DEFAULTS: PackageKitConfig = {
   bus: 'system',
   onlyTrusted: true,
   dpkgStatusFile: '/var/lib/dpkg/status',
+  maxTransactions: 2,
 };

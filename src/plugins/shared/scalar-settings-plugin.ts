@@ -70,7 +70,7 @@ export class ScalarSettingsPlugin<Section extends object> implements Plugin<
 
   observe(desired: Section, ctx: PluginContext): Promise<ObservedSettings> {
     const named = this.settings.filter((s) => fieldsOf(desired)[s.field] !== undefined);
-    return this.service.read(propertiesFor(named), ctx.signal);
+    return this.service.read(propertiesFor(named), ctx.signal, ctx.priority);
   }
 
   plan(desired: Section, observed: ObservedSettings): PlannedChange[] {
@@ -114,7 +114,11 @@ export class ScalarSettingsPlugin<Section extends object> implements Plugin<
 
   /** The current values; a service that cannot be read at all makes the plugin unreadable. */
   async query(ctx: PluginContext): Promise<Section> {
-    const observed = await this.service.read(propertiesFor(this.settings), ctx.signal);
+    const observed = await this.service.read(
+      propertiesFor(this.settings),
+      ctx.signal,
+      ctx.priority,
+    );
     const errors = Object.values(observed).flatMap((reading) =>
       'error' in reading ? [reading.error] : [],
     );

@@ -7,6 +7,8 @@ import {
 } from '../../dbus/bus.js';
 import type { BusConnection } from '../../dbus/bus-connection.js';
 import type { ServicePeer } from '../../dbus/service-peer.js';
+import type { WorkPriority } from '../../engine/plugin.js';
+import { ServiceSlots } from './service-slots.js';
 import { boundedText, errorMessage, PluginFailure, type FailureKind } from '../../errors.js';
 
 /** Where one of systemd's small settings services (hostname1, timedate1, locale1) lives. */
@@ -61,6 +63,8 @@ export class SettingRefused extends PluginFailure {
  */
 export class SettingsService {
   private readonly listeners = new Set<() => void>();
+  /** Reads in flight at once: a flood of Plans must not flood the service. */
+  private readonly slots = new ServiceSlots(4);
 
   constructor(
     private readonly bus: MessageBus,
@@ -75,7 +79,15 @@ export class SettingsService {
    */
   async read(
     properties: readonly string[],
-    signal?: AbortSignal,
+    signal: AbortSignal,
+    priority: WorkPriority,
+  ): Promise<Record<string, Reading>> {
+    return this.slots.run(priority, signal, () => this.readNow(properties, signal));
+  }
+
+  private async readNow(
+    properties: readonly string[],
+    signal: AbortSignal,
   ): Promise<Record<string, Reading>> {
     const { busName, path } = this.address;
     const readings = await Promise.all(
@@ -91,7 +103,7 @@ export class SettingsService {
           );
           return [property, { value }];
         } catch (err) {
-          signal?.throwIfAborted();
+          signal.throwIfAborted();
           return [property, { error: serviceMessage(err) }];
         }
       }),

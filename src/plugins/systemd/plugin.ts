@@ -5,6 +5,7 @@ import { errorMessage } from '../../errors.js';
 import type { PluginHost } from '../definition.js';
 import { ChangeFeed } from '../shared/change-feed.js';
 import { readThrough } from '../shared/observation-cache.js';
+import { abortable, ServiceSlots, SingleFlight } from '../shared/service-slots.js';
 import { applyUnitChanges } from './apply.js';
 import { JobWaiter } from './job-waiter.js';
 import { mapWithLimit } from './map-with-limit.js';
@@ -15,8 +16,12 @@ import { SYSTEMD_NAME, SystemdClient } from './systemd-client.js';
 import { listenToSystemd } from './systemd-signals.js';
 import { UnitCache, type CachedUnit } from './unit-cache.js';
 
-/** Units read at once by observe: the bus limits pending replies per connection (128). */
-const OBSERVE_CONCURRENCY = 32;
+/**
+ * The daemon's own calls to systemd in flight at once, over every reader: the
+ * bus allows 128 pending replies per connection (a unit read is up to two at
+ * a time; a job's start/stop calls come on top, at most 16).
+ */
+const CALL_SLOTS = 32;
 
 /**
  * Units through org.freedesktop.systemd1 only (never systemctl): LoadUnit and
@@ -34,6 +39,10 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
   private unsubscribes: (() => void)[] = [];
   private subscribed: Promise<void> | undefined;
   private readonly cache: UnitCache;
+  private readonly slots = new ServiceSlots(CALL_SLOTS);
+  private readonly listings = new SingleFlight<SystemdSection>();
+  /** Shared reads outlive any one caller: they stop only with the plugin. */
+  private readonly lifetime = new AbortController();
 
   constructor(private readonly host: PluginHost<SystemdConfig>) {
     this.log = host.log;
@@ -70,6 +79,7 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
   }
 
   stop(): Promise<void> {
+    this.lifetime.abort(new Error('the systemd plugin stopped'));
     this.cache.entries.disable();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
@@ -115,10 +125,9 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
 
   /** Reads units from systemd, in parallel within the bus's limit. */
   private async readUnits(names: string[], ctx: PluginContext): Promise<Map<string, CachedUnit>> {
-    const units = await mapWithLimit(names, OBSERVE_CONCURRENCY, (name) => {
-      ctx.signal.throwIfAborted();
-      return this.client.unitSnapshot(name);
-    });
+    const units = await mapWithLimit(names, CALL_SLOTS, (name) =>
+      this.slots.run(ctx.priority, ctx.signal, () => this.client.unitSnapshot(name)),
+    );
     const read = new Map(names.map((name, index) => [name, units[index] as CachedUnit]));
     this.cache.remember(read);
     return read;
@@ -150,13 +159,18 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
     }
   }
 
+  /** Concurrent queries share one listing (two calls). */
   async query(ctx: PluginContext): Promise<SystemdSection> {
-    ctx.signal.throwIfAborted();
-    const [files, loaded] = await Promise.all([
-      this.client.listUnitFiles(),
-      this.client.listUnits(),
-    ]);
-    return sectionFromListings(files, loaded);
+    const listing = this.listings.run('all', () =>
+      this.slots.run(ctx.priority, this.lifetime.signal, async () => {
+        const [files, loaded] = await Promise.all([
+          this.client.listUnitFiles(),
+          this.client.listUnits(),
+        ]);
+        return sectionFromListings(files, loaded);
+      }),
+    );
+    return abortable(listing, ctx.signal);
   }
 
   narrow(desired: SystemdSection, resources: readonly string[]): SystemdSection {
