@@ -6,6 +6,7 @@ import {
   type FailureKind,
 } from '../../errors.js';
 import type { PluginContext, ResourceOutcome } from '../../engine/plugin.js';
+import type { ServiceSlots } from '../shared/service-slots.js';
 import { describeRpcError } from './ovsdb/json-rpc.js';
 import type { OvsdbClient } from './ovsdb/client.js';
 import type { OvsChange } from './plan.js';
@@ -56,6 +57,8 @@ export function readTransactResults(results: readonly unknown[], tx: OvsTransact
 
 export interface ApplyOptions {
   client: OvsdbClient;
+  /** The plugin's slots on ovsdb-server: the transaction takes one, as a job. */
+  slots: ServiceSlots;
   ctx: PluginContext;
   vswitchdWaitMs?: number;
 }
@@ -88,13 +91,15 @@ export async function applyChanges(
   changes: readonly OvsChange[],
   desired: OpenvswitchSection,
   observed: OvsState,
-  { client, ctx, vswitchdWaitMs = DEFAULT_VSWITCHD_WAIT_MS }: ApplyOptions,
+  { client, slots, ctx, vswitchdWaitMs = DEFAULT_VSWITCHD_WAIT_MS }: ApplyOptions,
 ): Promise<ResourceOutcome[]> {
   const actionable = changes.filter(isActionable);
   if (actionable.length === 0) return changes.map((change) => verifyChange(change, observed));
   const tx = buildTransaction(actionable, desired, observed);
   ctx.progress({ resource: '', phase: 'transact', percent: 0, message: 'one OVSDB transaction' });
-  const results = await client.transact(tx.operations, ctx.signal);
+  const results = await slots.run(ctx.priority, ctx.signal, () =>
+    client.transact(tx.operations, ctx.signal),
+  );
   let nextCfg: number;
   try {
     nextCfg = readTransactResults(results, tx);

@@ -1,6 +1,7 @@
 import type { Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
 import type { PluginHost } from '../definition.js';
 import { ChangeFeed } from '../shared/change-feed.js';
+import { ServiceSlots } from '../shared/service-slots.js';
 import { applyChanges } from './apply.js';
 import { listenToOvsdb } from './change-feed.js';
 import type { OpenvswitchConfig } from './config.js';
@@ -10,6 +11,13 @@ import { sectionFromState } from './query.js';
 import type { OpenvswitchSection } from './schema.js';
 import { snapshot, type OvsState } from './state.js';
 import { DATABASE, OVS_TABLES } from './tables.js';
+
+/**
+ * OVSDB requests open at once: every one is cheap (an echo, one transaction), but
+ * a flood of local users' Plans must not queue thousands of them on the one
+ * session in front of a job's transaction (ovsdb-server answers in order).
+ */
+const OVSDB_SLOTS = 4;
 
 /** Timings the daemon leaves at their defaults; tests shorten them. */
 export interface OvsdbTuning {
@@ -26,12 +34,12 @@ export interface OvsdbTuning {
  * unix socket: no ovs-vsctl, no shell. One monitor keeps a replica of the
  * Open_vSwitch, Bridge, Port and Interface tables; observe and query read it
  * after a round trip; apply is one transaction guarded on what observe read.
- * Every OVSDB call is cheap and made on one connection, so `ctx.priority` is
- * not needed: nothing is rationed between jobs and reads.
+ * Requests go through a few slots, job work first (`ctx.priority`).
  */
 export class OpenvswitchPlugin implements Plugin<OpenvswitchSection, OvsState> {
   readonly changes = new ChangeFeed();
   readonly client: OvsdbClient;
+  private readonly slots = new ServiceSlots(OVSDB_SLOTS);
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -63,8 +71,15 @@ export class OpenvswitchPlugin implements Plugin<OpenvswitchSection, OvsState> {
     return Promise.resolve();
   }
 
-  async observe(_desired: OpenvswitchSection, ctx: PluginContext): Promise<OvsState> {
-    return snapshot(await this.client.sync(ctx.signal));
+  /** The replica, with every change committed before this call in it. */
+  private async synced(ctx: PluginContext): Promise<OvsState> {
+    return snapshot(
+      await this.slots.run(ctx.priority, ctx.signal, () => this.client.sync(ctx.signal)),
+    );
+  }
+
+  observe(_desired: OpenvswitchSection, ctx: PluginContext): Promise<OvsState> {
+    return this.synced(ctx);
   }
 
   plan(desired: OpenvswitchSection, observed: OvsState): OvsChange[] {
@@ -79,13 +94,14 @@ export class OpenvswitchPlugin implements Plugin<OpenvswitchSection, OvsState> {
   ): Promise<ResourceOutcome[]> {
     return applyChanges(changes, desired, observed, {
       client: this.client,
+      slots: this.slots,
       ctx,
       vswitchdWaitMs: this.tuning.vswitchdWaitMs,
     });
   }
 
   async query(ctx: PluginContext): Promise<OpenvswitchSection> {
-    return sectionFromState(snapshot(await this.client.sync(ctx.signal)));
+    return sectionFromState(await this.synced(ctx));
   }
 
   /** The bridges among `resources` (a port resource "bridge/port" names its bridge). */
