@@ -2,6 +2,15 @@
 # The tests and the sandbox run real services from Debian packages. Install any
 # that are missing (a no-op on a machine that has them); needs root and apt.
 set -euo pipefail
+# Open vSwitch without recommends, so that nothing upgrades systemd or udev in place.
+if ! dpkg-query -W -f='${Status}' openvswitch-switch 2>/dev/null | grep -q 'install ok installed'; then
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    echo "op-dbus needs openvswitch-switch: apt-get install -y --no-install-recommends openvswitch-switch" >&2
+    exit 1
+  fi
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openvswitch-switch
+fi
 packages=(dbus dbus-bin packagekit packagekit-tools polkitd systemd)
 missing=()
 for package in "${packages[@]}"; do

@@ -1,7 +1,7 @@
 // `npm run sandbox [-- --backend apt]`: op-dbus for real, in a sandbox. Starts a
 // private system bus, the real packagekitd (dummy backend unless --backend apt),
-// a real systemd user manager, hostnamed, timedated and localed (in their own
-// namespaces: the host is not changed) and the built daemon; applies an example
+// a real systemd user manager, hostnamed, timedated, localed and Open vSwitch (in
+// their own namespaces: the host is not changed) and the built daemon; applies an example
 // document with live progress, then keeps everything running until Ctrl-C.
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -22,17 +22,23 @@ const DEMO_UNIT =
 
 console.log(
   `Starting a private system bus, packagekitd (${backend} backend), a systemd user manager,\n` +
-    'hostnamed, timedated, localed and op-dbus...',
+    'hostnamed, timedated, localed, Open vSwitch and op-dbus...',
 );
 // The dummy backend's packages are signed by nobody, so the sandbox lets PackageKit install untrusted ones.
 let systemctl = '';
+let vsctl = '';
 const stack = await startStack({
   backend,
   daemonArgs: backend === 'dummy' ? ALLOW_UNTRUSTED : [],
-  services: allServices(async (systemd) => {
-    await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
-    systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;
-  }),
+  services: allServices(
+    async (systemd) => {
+      await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
+      systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;
+    },
+    (ovs) => {
+      vsctl = `ovs-vsctl --db=unix:${ovs.socketPath}`;
+    },
+  ),
 });
 const env = `DBUS_SYSTEM_BUS_ADDRESS=${stack.bus.address}`;
 const logFile = join(stack.bus.dir, 'op-dbus.log');
@@ -70,10 +76,13 @@ op-dbus is running on a private system bus. In another shell, try:
   node ${CLI} watch                     (follows Progress and DriftDetected)
   node ${CLI} history --verify
 
-Drift correction: stop the demo unit behind the daemon's back and watch it come back:
+Drift correction: stop the demo unit, or delete the bridge's port, behind the daemon's
+back and watch them come back:
 
   ${systemctl} stop opdbus-demo.service
   ${systemctl} is-active opdbus-demo.service
+  ${vsctl} del-port vmbr0 vmbr0-mgmt
+  ${vsctl} list-ports vmbr0
 
   tail -f ${logFile}     (the daemon's log, JSON lines)
 
