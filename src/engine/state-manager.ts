@@ -133,7 +133,9 @@ export class StateManager extends EventEmitter<StateManagerEvents> {
   get status(): ManagerStatus {
     if (this.stopping) return 'stopping';
     const current = this.queue.current;
-    return current ? JOB_STATUS[current.kind] : 'idle';
+    // A job that has finished is still the queue's current one while its end is
+    // announced: PropertiesChanged must already say idle then, or it never will.
+    return current && !current.finished ? JOB_STATUS[current.kind] : 'idle';
   }
 
   /** True while a job runs or waits: drift checks then wait their turn. */
