@@ -13,8 +13,11 @@ import type { SystemBus } from './system-bus.js';
 export const PAGE_DIR = fileURLToPath(new URL('../../cockpit/op-dbus', import.meta.url));
 const COCKPIT_WS = '/usr/lib/cockpit/cockpit-ws';
 
-/** Who the Cockpit session (cockpit-ws and the bridge it starts) runs as. */
-export type SessionUser = 'root' | 'nobody';
+/**
+ * Who the Cockpit session (cockpit-ws and the bridge it starts) runs as: root, or
+ * a user name from the user database (e.g. 'nobody'), with its primary group only.
+ */
+export type SessionUser = string;
 
 export interface Cockpit extends Stoppable {
   /** http://127.0.0.1:PORT/cockpit/@localhost/op-dbus/index.html */
@@ -52,12 +55,17 @@ function startSessionBus(dir: string, user: SessionUser): { address: string; pid
   const out =
     user === 'root'
       ? execFileSync(command[0] as string, command.slice(1), { encoding: 'utf8' })
-      : execFileSync('setpriv', [...asNobody(), ...command], { encoding: 'utf8' });
+      : execFileSync('setpriv', [...asUser(user), ...command], { encoding: 'utf8' });
   return { address, pid: Number(out.trim().split('\n')[0]) };
 }
 
-function asNobody(): string[] {
-  return ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+function idOf(user: string, flag: '-u' | '-g' | '-gn'): string {
+  return execFileSync('id', [flag, user], { encoding: 'utf8' }).trim();
+}
+
+/** setpriv's arguments to run as `user` with its primary group and no others. */
+function asUser(user: string): string[] {
+  return [`--reuid=${user}`, `--regid=${idOf(user, '-gn')}`, '--clear-groups'];
 }
 
 function kill(pid: number): void {
@@ -72,7 +80,8 @@ function kill(pid: number): void {
  * cockpit-ws with a local session and no TLS on a loopback port, its bridge on the
  * private system bus, and the op-dbus page linked into XDG_DATA_HOME/cockpit (as
  * ~/.local/share/cockpit is for a user's own pages). No login, no PAM: the session
- * runs as whoever runs cockpit-ws, so `nobody` gives a session without admin rights.
+ * runs as whoever runs cockpit-ws, so another user gives a session without root,
+ * whose changes the daemon lets through only if polkit says so.
  */
 export async function startCockpit(bus: SystemBus, user: SessionUser = 'root'): Promise<Cockpit> {
   const scratch = await mkdtemp(join(tmpdir(), 'opdbus-cockpit-'));
@@ -84,10 +93,9 @@ export async function startCockpit(bus: SystemBus, user: SessionUser = 'root'): 
   await mkdir(runtime, { mode: 0o700 });
   await symlink(PAGE_DIR, join(dataHome, 'cockpit', 'op-dbus'));
   await chmod(scratch, 0o755);
-  if (user === 'nobody') {
-    const uid = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim());
-    for (const dir of [home, runtime]) await chown(dir, uid, gid);
+  if (user !== 'root') {
+    for (const dir of [home, runtime])
+      await chown(dir, Number(idOf(user, '-u')), Number(idOf(user, '-g')));
   }
   const session = startSessionBus(runtime, user);
   const port = await freePort();
@@ -111,7 +119,7 @@ export async function startCockpit(bus: SystemBus, user: SessionUser = 'root'): 
   const ws =
     user === 'root'
       ? start('cockpit-ws', COCKPIT_WS, args, env)
-      : start('cockpit-ws (nobody)', 'setpriv', [...asNobody(), COCKPIT_WS, ...args], env);
+      : start(`cockpit-ws (${user})`, 'setpriv', [...asUser(user), COCKPIT_WS, ...args], env);
   const stop = async (): Promise<void> => {
     await ws.stop();
     kill(session.pid);

@@ -7,7 +7,9 @@ import { applyAndWait } from '../../src/cli/client.js';
 import { allServices } from '../harness/all-services.js';
 import { chromiumInstalled, startBrowser, waitForText, type Browser } from '../harness/browser.js';
 import { cockpitInstalled, startCockpit, type Cockpit } from '../harness/cockpit.js';
-import { startStack, type Stack } from '../harness/stack.js';
+import { startPolkit } from '../harness/polkit.js';
+import { startPackageKit } from '../harness/packagekit.js';
+import { startStack, type Stack, type Stoppable } from '../harness/stack.js';
 import type { SystemdUser } from '../harness/systemd-user.js';
 import { jobIdOf } from '../helpers/bus-client.js';
 import { openPage, screenshot, setDocument, tableRows } from '../helpers/cockpit-page.js';
@@ -36,6 +38,15 @@ function documentWith(extra: { units?: object; hostname?: object } = {}): object
 }
 const BASE = documentWith();
 
+// The real polkitd with op-dbus's actions: as an administrator might, the rule lets
+// the user 'daemon' (uid 1) apply and reconcile; anyone else who is not root gets
+// the actions' defaults (auth_admin_keep), i.e. no without an agent.
+const POLKIT_RULES = `polkit.addRule(function (action, subject) {
+  if ((action.id == "org.opdbus.apply" || action.id == "org.opdbus.reconcile") &&
+      subject.user == "daemon") return polkit.Result.YES;
+});
+`;
+
 const missing = !cockpitInstalled()
   ? 'cockpit-ws and cockpit-bridge are not installed (Debian packages; see scripts/ensure-system-packages.sh)'
   : !chromiumInstalled()
@@ -50,12 +61,26 @@ describe('the Cockpit page in a real browser', { skip: missing }, () => {
   let page: Page | undefined;
 
   before(async () => {
+    const services = allServices(async (manager) => {
+      systemd = manager;
+      for (const [name, text] of Object.entries(UNITS)) await manager.writeUnit(name, text);
+    });
+    // polkitd first: packagekitd would otherwise have the bus activate the host's
+    // polkitd, which knows no op-dbus actions. So packagekitd is started here too.
     stack = await startStack({
+      backend: 'none',
       daemonArgs: ['--allow-untrusted'],
-      services: allServices(async (manager) => {
-        systemd = manager;
-        for (const [name, text] of Object.entries(UNITS)) await manager.writeUnit(name, text);
-      }),
+      services: async (bus) => {
+        const stoppables: Stoppable[] = [await startPolkit(bus, POLKIT_RULES)];
+        try {
+          stoppables.unshift(await startPackageKit(bus, 'dummy'));
+          const started = await services(bus);
+          return { ...started, stoppables: [...started.stoppables, ...stoppables] };
+        } catch (err) {
+          for (const started of stoppables) await started.stop();
+          throw err;
+        }
+      },
     });
     cockpit = await startCockpit(stack.bus);
     browser = await startBrowser();
@@ -92,6 +117,9 @@ describe('the Cockpit page in a real browser', { skip: missing }, () => {
     await waitForText(page, 'tr.condition-Ready', /True\s*Serving/);
     await waitForText(page, 'tr.condition-Degraded', /False\s*LastJobSucceeded/);
     assert.equal(await page.locator('#conditions tbody tr').count(), 4);
+    // Today's daemon has no confirm/rollback: its part of the page stays away.
+    assert.equal(await page.getAttribute('body', 'data-features'), '');
+    assert.equal(await page.locator('#confirm-enabled').count(), 0);
     assert.deepEqual(
       JSON.parse(await page.inputValue('#document')),
       JSON.parse(await stack.client.desiredState()),
@@ -240,7 +268,7 @@ describe('the Cockpit page in a real browser', { skip: missing }, () => {
       await setDocument(page, documentWith({ hostname: { pretty: 'Not allowed' } }));
       for (const button of ['#apply-button', '#reconcile-button']) {
         await page.click(button);
-        await waitForText(page, '#editor-message', /Not allowed.*denied for uid 65534/s);
+        await waitForText(page, '#editor-message', /Not allowed.*denied for uid 65534 by polkit/s);
         assert.equal(await page.getAttribute('#editor-message', 'data-kind'), 'denied');
         await page.click('#plan-button'); // reading stays open: Plan works
         await waitForText(page, '#editor-message', /Plan ready/);
@@ -253,6 +281,22 @@ describe('the Cockpit page in a real browser', { skip: missing }, () => {
       await page?.close();
       page = undefined;
       await asNobody.stop();
+    }
+  });
+
+  it('a user polkit authorizes applies from a session without root', async () => {
+    const asDaemon = await startCockpit(stack.bus, 'daemon');
+    try {
+      const { page } = await fromBase(asDaemon.pageUrl);
+      await setDocument(page, documentWith({ hostname: { pretty: 'Allowed by polkit' } }));
+      await page.click('#apply-button');
+      await waitForText(page, '#editor-message', /\(apply\)\s*done\s*1 changed/);
+      const [record] = JSON.parse(await stack.client.history(1)) as { uid: number }[];
+      assert.equal(record?.uid, 1, 'the ledger names the session user, not root');
+    } finally {
+      await page?.close();
+      page = undefined;
+      await asDaemon.stop();
     }
   });
 });

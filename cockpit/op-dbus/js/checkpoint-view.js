@@ -43,16 +43,18 @@ export function mountCheckpoint(ctx) {
   const panel = byId('checkpoint');
   let proxy;
   let timer;
-  let note;
+  /** How the last checkpoint ended (CheckpointRemoved), and the last failed call. */
+  let outcome;
+  let failure;
 
   const act =
     (method, args = []) =>
     async () => {
       try {
         await api.call(method, args, proxy.path, CHECKPOINT_INTERFACE);
-        note = undefined;
+        failure = undefined;
       } catch (error) {
-        note = describeError(error).message;
+        failure = describeError(error).message;
       }
       render();
     };
@@ -60,7 +62,11 @@ export function mountCheckpoint(ctx) {
   const render = () => {
     clearInterval(timer);
     if (!proxy?.valid || proxy.State !== 'pending') {
-      fill(panel, note ? h('p', { class: 'message info' }, note) : null);
+      fill(
+        panel,
+        outcome ? h('p', { class: 'message info' }, outcome) : null,
+        failure ? h('p', { class: 'message error' }, failure) : null,
+      );
       return;
     }
     const deadline = dateFromUsec(proxy.Deadline);
@@ -94,7 +100,7 @@ export function mountCheckpoint(ctx) {
             `Extend by ${DEFAULT_SECONDS} s`,
           ),
         ),
-        note ? h('div', { class: 'error-text' }, note) : null,
+        failure ? h('div', { class: 'error-text' }, failure) : null,
       ),
     );
   };
@@ -105,13 +111,14 @@ export function mountCheckpoint(ctx) {
       proxy = undefined;
     } else if (proxy?.path !== path) {
       proxy = api.client.proxy(CHECKPOINT_INTERFACE, path);
+      outcome = undefined;
       proxy.addEventListener('changed', render);
     }
     render();
   };
   api.manager.addEventListener('changed', watch);
-  api.manager.addEventListener('CheckpointRemoved', (_e, id, _path, outcome) => {
-    note = `Checkpoint ${id}: ${outcome}.`;
+  api.manager.addEventListener('CheckpointRemoved', (_e, id, _path, result) => {
+    outcome = `Checkpoint ${id}: ${result}.`;
     render();
   });
   watch();

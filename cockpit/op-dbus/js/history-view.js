@@ -51,7 +51,7 @@ export function mountHistory({ api }) {
                   label: 'Outcome',
                   value: (r) => summaryText(r.summary),
                 },
-                { label: 'Hash', value: (r) => h('code', { title: r.hash }, r.hash.slice(0, 12)) },
+                { label: 'Hash', value: (r) => h('code', { title: r.hash }, r.hash.slice(0, 16)) },
               ],
               records,
               (r) => `ledger-row ledger-${r.seq}`,

@@ -66,6 +66,13 @@ export function describeError(error) {
           'administrative access in Cockpit, or ask an administrator. Everything here stays readable.',
         problems: [],
       };
+    case ERROR.checkpointPending:
+      return {
+        kind: 'error',
+        title: 'A checkpoint is pending',
+        message: `${message}. Confirm it or roll it back first.`,
+        problems: [],
+      };
     case ERROR.serviceUnknown:
     case ERROR.nameHasNoOwner:
       return { kind: 'absent', title: 'op-dbus is not running', message, problems: [] };
