@@ -6,6 +6,7 @@ export const BUS_NAME = 'org.opdbus.StateManager';
 export const MANAGER_PATH = '/org/opdbus/StateManager';
 export const MANAGER_INTERFACE = 'org.opdbus.StateManager';
 export const JOB_INTERFACE = 'org.opdbus.StateManager.Job';
+const PROPERTIES = 'org.freedesktop.DBus.Properties';
 
 /**
  * Members of the daemon's interfaces as its introspection lists them. Optional
@@ -53,14 +54,45 @@ export function connect() {
   const call = (method, args = [], path = MANAGER_PATH, iface = MANAGER_INTERFACE) =>
     client.call(path, iface, method, args);
 
-  /** Names of the objects under a path, from its introspection. */
-  const children = async (path) => {
-    const [xml] = await client.call(path, 'org.freedesktop.DBus.Introspectable', 'Introspect', []);
-    const parsed = new DOMParser().parseFromString(String(xml), 'text/xml');
-    return [...parsed.documentElement.children]
-      .filter((node) => node.tagName === 'node' && node.getAttribute('name'))
-      .map((node) => `${path}/${node.getAttribute('name')}`);
+  // A restarted daemon (a new owner of the name) does not announce its properties
+  // again, and the bridge keeps the old ones: read them once into cockpit's cache,
+  // which fires the proxy's 'changed' like PropertiesChanged would.
+  const refreshManager = async () => {
+    try {
+      const [all] = await call('GetAll', [MANAGER_INTERFACE], MANAGER_PATH, PROPERTIES);
+      const values = Object.fromEntries(
+        Object.entries(all ?? {}).map(([name, variant]) => [name, variant?.v]),
+      );
+      client.notify({ [MANAGER_PATH]: { [MANAGER_INTERFACE]: values } });
+    } catch {
+      // gone again: the next owner change reads them
+    }
   };
+  let owner;
+  client.addEventListener('owner', (_event, next) => {
+    if (next && owner !== undefined && next !== owner) void refreshManager();
+    owner = next;
+  });
 
-  return { client, manager, capabilities, call, children };
+  return { client, manager, capabilities, call };
+}
+
+/**
+ * When op-dbus is not running as the page opens, Cockpit closes the client
+ * ("not-found"). Reloads the page once the name appears (NameOwnerChanged).
+ */
+export function reloadWhenDaemonAppears() {
+  const bus = cockpit.dbus(null, { bus: 'system', superuser: 'try' });
+  bus.subscribe(
+    {
+      name: 'org.freedesktop.DBus',
+      path: '/org/freedesktop/DBus',
+      interface: 'org.freedesktop.DBus',
+      member: 'NameOwnerChanged',
+      arg0: BUS_NAME,
+    },
+    (_path, _iface, _signal, [, , newOwner]) => {
+      if (newOwner) window.location.reload();
+    },
+  );
 }

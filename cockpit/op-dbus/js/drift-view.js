@@ -7,9 +7,10 @@ import { formatChange, formatTime, parseJson } from './model.js';
 const KEPT = 50;
 
 export function mountDrift({ api, jobs }) {
-  /** {type: 'drift', time, plugin, resource, observed, desired} or {type: 'job', time, id}. */
+  /** {type: 'drift', time, plugin, resource, observed, desired} or {type: 'job', time, job}. */
   const entries = [];
-  const seenJobs = new Set();
+  // Job objects, not ids: a restarted daemon numbers its jobs from 1 again.
+  const seenJobs = new WeakSet();
   const add = (entry) => {
     entries.unshift(entry);
     entries.length = Math.min(entries.length, KEPT);
@@ -39,14 +40,14 @@ export function mountDrift({ api, jobs }) {
             ),
           );
         }
-        const job = jobs.get(entry.id);
+        const { job } = entry;
         return h(
           'li',
-          { class: 'drift-job', dataset: { job: entry.id } },
+          { class: 'drift-job', dataset: { job: job.id } },
           h('time', {}, formatTime(entry.time)),
-          ` correction job ${entry.id} `,
-          stateBadge(job?.state ?? 'gone'),
-          job ? resultView(job) : null,
+          ` correction job ${job.id} `,
+          stateBadge(job.state),
+          resultView(job),
         );
       }),
     );
@@ -64,9 +65,9 @@ export function mountDrift({ api, jobs }) {
     render();
   });
   jobs.addEventListener('changed', (_e, job) => {
-    if (job?.announced && job.kind === 'drift' && !seenJobs.has(job.id)) {
-      seenJobs.add(job.id);
-      add({ type: 'job', time: new Date(), id: job.id });
+    if (job?.announced && job.kind === 'drift' && !seenJobs.has(job)) {
+      seenJobs.add(job);
+      add({ type: 'job', time: new Date(), job });
     }
     render();
   });

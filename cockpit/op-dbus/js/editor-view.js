@@ -47,6 +47,7 @@ export function mountEditor(ctx) {
   const problems = byId('problems');
   const buttons = ['plan-button', 'apply-button', 'reconcile-button', 'reload-button'].map(byId);
   let dirty = false;
+  /** The job this page started: its id and the daemon run (epoch) it belongs to. */
   let followed;
 
   const say = (kind, ...content) => {
@@ -94,7 +95,7 @@ export function mountEditor(ctx) {
   };
 
   const renderFollowed = () => {
-    const job = followed === undefined ? undefined : jobs.get(followed);
+    const job = followed?.epoch === jobs.epoch ? jobs.get(followed.id) : undefined;
     if (!job) return;
     const what = `Job ${job.id}${job.kind ? ` (${job.kind})` : ''}`;
     if (!isFinal(job.state)) {
@@ -113,7 +114,7 @@ export function mountEditor(ctx) {
   };
 
   const follow = (jobPath) => {
-    followed = jobIdFromPath(jobPath);
+    followed = { id: jobIdFromPath(jobPath), epoch: jobs.epoch };
     renderFollowed();
   };
 
@@ -148,7 +149,7 @@ export function mountEditor(ctx) {
     dirty = true;
   });
   jobs.addEventListener('changed', (_e, job) => {
-    if (job && job.id === followed) renderFollowed();
+    if (job && job.id === followed?.id) renderFollowed();
   });
   // Someone else applied a document: show it, unless the user is editing.
   let generation;

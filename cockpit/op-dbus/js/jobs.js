@@ -17,6 +17,8 @@ export class JobStore {
     this.api = api;
     /** id -> job, in the order first seen. */
     this.jobs = new Map();
+    /** Counts daemon restarts seen: job ids are only unique within one. */
+    this.epoch = 0;
     cockpit.event_target(this);
     const { manager, client } = api;
     manager.addEventListener('JobNew', (_e, id, path, kind) =>
@@ -52,6 +54,7 @@ export class JobStore {
   #ownerChanged(owner) {
     if (this.owner !== undefined && owner !== this.owner) {
       this.jobs.clear();
+      this.epoch += 1;
       this.dispatchEvent('changed');
     }
     this.owner = owner;

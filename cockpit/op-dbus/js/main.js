@@ -1,7 +1,7 @@
 // Entry point: one D-Bus client, one job store, then the views. Optional features
 // are mounted only when the daemon's introspection lists their members; a new one
 // (fleet, ...) is one entry in FEATURES and one module.
-import { connect } from './client.js';
+import { connect, reloadWhenDaemonAppears } from './client.js';
 import { byId } from './dom.js';
 import { checkpointAvailable, mountCheckpoint } from './checkpoint-view.js';
 import { mountDrift } from './drift-view.js';
@@ -34,6 +34,7 @@ async function main() {
   } catch (error) {
     showPageAlert(error);
   }
+  if (!api.manager.valid) reloadWhenDaemonAppears();
   const features = FEATURES.filter((feature) => feature.available(api.capabilities));
   for (const feature of features) feature.mount(ctx);
   mountEditor(ctx);

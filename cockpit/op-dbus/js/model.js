@@ -77,6 +77,13 @@ export function describeError(error) {
     case ERROR.nameHasNoOwner:
       return { kind: 'absent', title: 'op-dbus is not running', message, problems: [] };
     default:
+      if (error?.problem === 'not-found')
+        return {
+          kind: 'absent',
+          title: 'op-dbus is not running',
+          message: `Nothing owns ${'org.opdbus.StateManager'} on the system bus. This page reloads when it starts.`,
+          problems: [],
+        };
       if (error?.problem === 'access-denied')
         return { kind: 'denied', title: 'Not allowed', message, problems: [] };
       return { kind: 'error', title: name || 'Failed', message, problems: [] };
