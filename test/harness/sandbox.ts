@@ -1,8 +1,9 @@
-// `npm run sandbox [-- --backend apt]`: op-dbus for real, in a sandbox. Starts a
+// `npm run sandbox [-- [--backend apt] [--cockpit]]`: op-dbus for real, in a sandbox. Starts a
 // private system bus, the real packagekitd (dummy backend unless --backend apt),
 // a real systemd user manager, hostnamed, timedated, localed and Open vSwitch (in
 // their own namespaces: the host is not changed) and the built daemon; applies an example
 // document with live progress, then keeps everything running until Ctrl-C.
+// --cockpit also serves the Cockpit page (cockpit-ws on a loopback port) and prints its URL.
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,9 +13,15 @@ import { formatProgress, formatResult } from '../../src/cli/format.js';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/api.js';
 import { ALLOW_UNTRUSTED, CLI } from './daemon.js';
 import { allServices } from './all-services.js';
+import { startCockpit, type Cockpit } from './cockpit.js';
 import { startStack } from './stack.js';
 
-const { values } = parseArgs({ options: { backend: { type: 'string', default: 'dummy' } } });
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'dummy' },
+    cockpit: { type: 'boolean', default: false },
+  },
+});
 const backend = values.backend === 'apt' ? 'apt' : 'dummy';
 const example = `docs/examples/sandbox-${backend}.json`;
 const DEMO_UNIT =
@@ -88,10 +95,28 @@ back and watch them come back:
 
 Press Ctrl-C here to stop and tear everything down.
 `);
+let cockpit: Cockpit | undefined;
+if (values.cockpit) {
+  try {
+    cockpit = await startCockpit(stack.bus);
+    console.log(
+      `The Cockpit page (cockpit-ws on this machine's loopback, a root session, no login):\n\n` +
+        `  ${cockpit.pageUrl}\n\n` +
+        `From another machine: ssh -L ${cockpit.port}:127.0.0.1:${cockpit.port} THIS-HOST, then open the same URL.\n`,
+    );
+  } catch (err) {
+    // The rest of the sandbox stays useful; Ctrl-C still tears it down.
+    console.error(
+      `Cannot serve the Cockpit page: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    console.error('It needs the Debian packages cockpit-ws and cockpit-bridge.\n');
+  }
+}
 await new Promise<void>((resolve) => {
   process.once('SIGINT', () => resolve());
   process.once('SIGTERM', () => resolve());
 });
 console.log('\nStopping...');
+await cockpit?.stop();
 await stack.stop();
 console.log('Sandbox stopped.');
