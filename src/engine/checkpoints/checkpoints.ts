@@ -141,6 +141,8 @@ export class Checkpoints {
     const record = this.requirePending();
     if (!(seconds >= 1 && seconds <= 86_400))
       throw new OpdbusError(ErrorName.InvalidArgs, 'seconds must be between 1 and 86400');
+    // Also the window counted from the end of the apply, if that is still running.
+    record.timeoutMs = seconds * 1000;
     record.deadline = Date.now() + seconds * 1000;
     await this.file.save(record);
     this.arm();
