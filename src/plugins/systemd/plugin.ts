@@ -71,7 +71,7 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
       // systemd forgets a subscriber that leaves; a new systemd has none: subscribe again.
       peer.onOwnerChanged(() => {
         this.subscribed = undefined;
-        this.cache.entries.disable();
+        this.cache.disable();
       }),
     );
     this.ensureSubscribed().catch((err: unknown) =>
@@ -81,7 +81,7 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
 
   stop(): Promise<void> {
     this.lifetime.abort(new Error('the systemd plugin stopped'));
-    this.cache.entries.disable();
+    this.cache.disable();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
     this.changes.clear();
@@ -116,10 +116,10 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
   private async syncCache(): Promise<void> {
     try {
       await this.ensureSubscribed();
-      this.cache.entries.enable();
+      this.cache.enable();
       await this.client.ping();
     } catch (err) {
-      this.cache.entries.disable();
+      this.cache.disable();
       this.log.debug({ err: errorMessage(err) }, 'unit cache off: cannot sync with systemd');
     }
   }
@@ -160,18 +160,28 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
     }
   }
 
-  /** Concurrent queries share one listing (two calls). */
+  /**
+   * Every unit in two bulk calls (ListUnitFiles, ListUnits), kept like the unit
+   * states (any notice from systemd drops it; a Ping first makes sure every
+   * earlier notice has arrived), and shared by concurrent queries.
+   */
   async query(ctx: PluginContext): Promise<SystemdSection> {
-    const listing = this.listings.run('all', () =>
-      this.slots.run(ctx.priority, this.lifetime.signal, async () => {
-        const [files, loaded] = await Promise.all([
-          this.client.listUnitFiles(),
-          this.client.listUnits(),
-        ]);
-        return sectionFromListings(files, loaded);
-      }),
-    );
-    return abortable(listing, ctx.signal);
+    await this.syncCache();
+    const { values } = await readThrough(this.cache.listing, ['all'], async () => {
+      const listing = this.listings.run('all', () =>
+        this.slots.run(ctx.priority, this.lifetime.signal, async () => {
+          const [files, loaded] = await Promise.all([
+            this.client.listUnitFiles(),
+            this.client.listUnits(),
+          ]);
+          return sectionFromListings(files, loaded);
+        }),
+      );
+      const section = await abortable(listing, ctx.signal);
+      ctx.log.debug({ units: Object.keys(section.units).length }, 'unit listing read');
+      return new Map([['all', section]]);
+    });
+    return values.get('all') as SystemdSection;
   }
 
   capture(desired: SystemdSection, observed: ObservedUnits): Capture<SystemdSection> {

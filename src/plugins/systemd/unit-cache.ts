@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ChangeScope } from '../../engine/plugin.js';
 import { ObservationCache } from '../shared/observation-cache.js';
 import type { UnitState } from './plan.js';
+import type { SystemdSection } from './schema.js';
 import { unitPathFromName } from './unit-path.js';
 
 /**
@@ -25,13 +26,28 @@ export interface CachedUnit {
  */
 export class UnitCache {
   readonly entries = new ObservationCache<CachedUnit>({ maxAgeMs: MAX_AGE_MS });
+  /** Query's listing of every unit file and loaded unit: any notice at all drops it. */
+  readonly listing = new ObservationCache<SystemdSection>({ maxAgeMs: MAX_AGE_MS });
   /** Object path to the document names read through it (a unit and its aliases). */
   private readonly namesByPath = new Map<string, Set<string>>();
 
   constructor(private readonly log: Logger) {}
 
+  /** The plugin is subscribed and synced with systemd: entries may be kept. */
+  enable(): void {
+    this.entries.enable();
+    this.listing.enable();
+  }
+
+  /** A subscription or the sync was lost: nothing is kept until enable(). */
+  disable(): void {
+    this.entries.disable();
+    this.listing.disable();
+  }
+
   /** What the change feed says: these units (or all) may have changed. */
   onChange(scope: ChangeScope): void {
+    this.listing.clear();
     if (scope === 'all') this.drop('systemd announced a change to every unit');
     else for (const name of scope) this.invalidateName(name);
   }
@@ -53,6 +69,7 @@ export class UnitCache {
   drop(reason: string): void {
     if (this.entries.size > 0) this.log.debug({ reason }, 'unit cache dropped');
     this.entries.clear();
+    this.listing.clear();
     this.namesByPath.clear();
   }
 
