@@ -2,7 +2,7 @@
 # The tests and the sandbox run real services from Debian packages. Install any
 # that are missing (a no-op on a machine that has them); needs root and apt.
 set -euo pipefail
-packages=(dbus dbus-bin packagekit packagekit-tools polkitd systemd)
+packages=(dbus dbus-bin packagekit packagekit-tools polkitd systemd apt-utils gpg gpg-agent)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
