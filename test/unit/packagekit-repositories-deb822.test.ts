@@ -121,6 +121,12 @@ describe('deb822 parsing', () => {
     assert.equal(stanzas[1]?.line, 10);
   });
 
+  it('reads a line of blanks as apt does: a continuation, not the end of the stanza', () => {
+    const { stanzas } = parseDeb822('A: 1\n   \nB: 2\n\t\n\nC: 3\n');
+    assert.equal(stanzas.length, 2);
+    assert.deepEqual([...(stanzas[0]?.fields.keys() ?? [])], ['a', 'b']);
+  });
+
   it('keeps a leading empty line of a multi-line value', () => {
     const { stanzas } = parseDeb822('A:\n .\n x\n');
     assert.equal(stanzas[0]?.fields.get('a')?.value, '\nx');

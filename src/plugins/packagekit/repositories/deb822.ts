@@ -1,6 +1,6 @@
 /**
  * The deb822 format as apt reads sources files (sources.list(5), deb822(5)):
- * stanzas separated by empty lines, `Name: value` fields with case-insensitive
+ * stanzas separated by empty lines (a line of blanks does not separate), `Name: value` fields with case-insensitive
  * names, continuation lines that start with a space or tab, a continuation line
  * of a single `.` standing for an empty line, and `#` comment lines anywhere.
  */
@@ -42,7 +42,8 @@ export function parseDeb822(text: string): Deb822Parse {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const number = index + 1;
     if (line.startsWith('#')) return;
-    if (line.trim() === '') {
+    // Only an empty line ends a stanza: apt 2.6 reads a line of blanks as a continuation.
+    if (line === '') {
       finish();
       current = undefined;
       return;
@@ -50,7 +51,7 @@ export function parseDeb822(text: string): Deb822Parse {
     if (line.startsWith(' ') || line.startsWith('\t')) {
       const content = line.trim();
       if (last) last.more.push(content === '.' ? '' : content);
-      else problems.push(`line ${number}: a continuation line outside a field`);
+      else if (content !== '') problems.push(`line ${number}: a continuation line outside a field`);
       return;
     }
     finish();
