@@ -1,22 +1,14 @@
 import type { Logger } from 'pino';
+import type { ResourceOutcome } from '../../../engine/plugin.js';
 import { boundedText, errorMessage, type FailureKind } from '../../../errors.js';
 import type { RepositoryChange } from './plan.js';
 import type { SourcesLocation } from './sources-state.js';
 import { removeManagedSource, writeManagedSource } from './writer.js';
 
-/** The new contract's ResourceOutcome (with `failure`), which the old engine type lacks. */
-export interface RepositoryOutcome {
-  resource: string;
-  outcome: 'changed' | 'unchanged' | 'failed';
-  action: string;
-  error?: string;
-  failure?: FailureKind;
-}
-
 /** File errors that stay until someone changes the machine (permissions, a read-only or missing folder). */
 const TERMINAL_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'EISDIR']);
 
-function failed(change: RepositoryChange, error: string, failure: FailureKind): RepositoryOutcome {
+function failed(change: RepositoryChange, error: string, failure: FailureKind): ResourceOutcome {
   return { resource: change.resource, outcome: 'failed', action: change.action, error, failure };
 }
 
@@ -24,14 +16,16 @@ function failed(change: RepositoryChange, error: string, failure: FailureKind): 
  * Makes the planned repository changes, one file each, in plan order. Changes
  * that cannot be made as the machine stands (conflict, invalid-key,
  * missing-keyring) fail terminally with the plan's reason and touch nothing.
+ * 'refresh' writes nothing: it counts as changed here, and the refresh that
+ * follows (refresh-outcomes.ts) says whether it really was.
  * Throws only when the whole step is cancelled.
  */
 export async function applyRepositoryChanges(
   changes: readonly RepositoryChange[],
   location: SourcesLocation,
   ctx: { log: Logger; signal: AbortSignal },
-): Promise<RepositoryOutcome[]> {
-  const outcomes: RepositoryOutcome[] = [];
+): Promise<ResourceOutcome[]> {
+  const outcomes: ResourceOutcome[] = [];
   for (const change of changes) {
     ctx.signal.throwIfAborted();
     try {
@@ -39,6 +33,8 @@ export async function applyRepositoryChanges(
         case 'none':
           outcomes.push({ resource: change.resource, outcome: 'unchanged', action: 'none' });
           continue;
+        case 'refresh':
+          break;
         case 'conflict':
         case 'invalid-key':
         case 'missing-keyring':
@@ -49,19 +45,19 @@ export async function applyRepositoryChanges(
           if (change.content === undefined) throw new Error('planned without the file content');
           const path = await writeManagedSource(
             location.sourcesDir,
-            change.resource,
+            change.repository,
             change.content,
             ctx.signal,
           );
           ctx.log.info(
-            { repository: change.resource, path, action: change.action },
+            { repository: change.repository, path, action: change.action },
             'repository written',
           );
           break;
         }
         case 'remove': {
-          await removeManagedSource(location.sourcesDir, change.resource, ctx.signal);
-          ctx.log.info({ repository: change.resource }, 'repository removed');
+          await removeManagedSource(location.sourcesDir, change.repository, ctx.signal);
+          ctx.log.info({ repository: change.repository }, 'repository removed');
           break;
         }
       }

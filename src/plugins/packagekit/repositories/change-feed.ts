@@ -1,20 +1,19 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
+import type { ChangeScope } from '../../../engine/plugin.js';
+import { repositoryResource } from './resource-name.js';
 import { APT_SOURCES_FILE, managedNameOf } from './sources-file.js';
 import type { SourcesLocation } from './sources-state.js';
 
-/** Which repositories may have changed: names, or 'all' (the new contract's ChangeScope). */
-export type ChangeScope = readonly string[] | 'all';
-
-/** What any file in the sources folder means for op-dbus's repositories. */
+/** What any file in the sources folder means for op-dbus's repositories (resource names). */
 export function scopeOfSourcesFile(fileName: string | null): ChangeScope | undefined {
   // inotify overflowed or the event has no name: anything may have changed.
   if (fileName === null) return 'all';
   // Dot files: op-dbus's own temporary files, and files apt skips.
   if (fileName.startsWith('.')) return undefined;
   const name = managedNameOf(fileName);
-  if (name !== undefined) return [name];
+  if (name !== undefined) return [repositoryResource(name)];
   // Someone else's sources file: a conflict may have appeared or gone, for any repository.
   if (APT_SOURCES_FILE.test(fileName)) return 'all';
   return undefined;
@@ -22,7 +21,8 @@ export function scopeOfSourcesFile(fileName: string | null): ChangeScope | undef
 
 /**
  * Level-based notices that apt's sources changed behind the daemon's back: an
- * op-dbus file edited, replaced or deleted names its repository; any other
+ * op-dbus file edited, replaced or deleted names its repository's resource
+ * (`repository:NAME`); any other
  * sources file (or sources.list) means 'all'. inotify on the folders, because
  * editors and apt tools replace files by rename. The daemon's own writes show
  * up too; observing again then finds nothing to do.

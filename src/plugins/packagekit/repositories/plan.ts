@@ -6,6 +6,7 @@ import {
   type Repository,
   type RepositorySpec,
 } from './schema.js';
+import { repositoryResource } from './resource-name.js';
 import { normalizedUri, parseManagedFile, renderRepository } from './sources-file.js';
 import type { ForeignEntry, ManagedSourceFile, SourcesState } from './sources-state.js';
 
@@ -16,11 +17,17 @@ import type { ForeignEntry, ManagedSourceFile, SourcesState } from './sources-st
  * with different keys make apt refuse every update).
  * invalid-key: the embedded key is not a usable public key (damaged, secret).
  * missing-keyring: signed_by names a keyring file that does not exist.
+ * refresh: the file is as desired but apt has no package lists for the
+ * repository (never refreshed, or the last refresh failed): the apply refreshes.
  */
 export type RepositoryAction =
-  'none' | 'add' | 'update' | 'remove' | 'conflict' | 'invalid-key' | 'missing-keyring';
+  'none' | 'add' | 'update' | 'remove' | 'refresh' | 'conflict' | 'invalid-key' | 'missing-keyring';
 
 export interface RepositoryChange extends PlannedChange {
+  /** `repository:NAME` (see resource-name.ts). */
+  resource: string;
+  /** The repository's name in the document: the file is op-dbus-NAME.sources. */
+  repository: string;
   action: RepositoryAction;
   reason?: string;
   /** add and update: the exact content of the file to write. */
@@ -90,10 +97,11 @@ function planPresent(
   repository: Repository,
   file: ManagedSourceFile | undefined,
   state: SourcesState,
+  listsMissing: boolean,
 ): RepositoryChange {
   const from = file ? fileView(file) : null;
   const to = viewOf(repository);
-  const base = { resource: name, from, to };
+  const base = { resource: repositoryResource(name), repository: name, from, to };
   if (repository.signedBy.startsWith('-----')) {
     const inspection = inspectArmoredPublicKey(repository.signedBy);
     if (!inspection.ok)
@@ -117,7 +125,16 @@ function planPresent(
   }
   const content = renderRepository(name, repository);
   if (!file) return { ...base, action: 'add', content };
-  if (file.content === content) return { ...base, action: 'none' };
+  if (file.content === content) {
+    if (!listsMissing) return { ...base, action: 'none' };
+    return {
+      ...base,
+      action: 'refresh',
+      reason:
+        'apt has no package lists for it yet (never refreshed, or the last refresh failed): ' +
+        'the apply refreshes them',
+    };
+  }
   const edited = JSON.stringify(from) === JSON.stringify(to);
   return {
     ...base,
@@ -142,9 +159,10 @@ function planAbsent(
     duplicates.length > 0
       ? `still configured in ${where(duplicates)}, a file op-dbus did not write and never changes`
       : undefined;
+  const base = { resource: repositoryResource(name), repository: name };
   if (file) {
     return {
-      resource: name,
+      ...base,
       action: 'remove',
       from: fileView(file),
       to: null,
@@ -152,20 +170,24 @@ function planAbsent(
     };
   }
   if (foreignNote)
-    return { resource: name, action: 'conflict', from: null, to: null, reason: foreignNote };
-  return { resource: name, action: 'none', from: null, to: null };
+    return { ...base, action: 'conflict', from: null, to: null, reason: foreignNote };
+  return { ...base, action: 'none', from: null, to: null };
 }
 
-/** Pure: one change per repository the document names, in the document's order. */
+/**
+ * Pure: one change per repository the document names, in the document's order.
+ * `listsMissing`: the repositories apt has no package lists for (see apt-lists.ts).
+ */
 export function planRepositories(
   desired: RepositoriesMap,
   state: SourcesState,
+  listsMissing: ReadonlySet<string> = new Set(),
 ): RepositoryChange[] {
   return Object.entries(desired).map(([name, spec]) => {
     const file = state.managed.get(name);
     const repository = repositoryOf(spec);
     return repository
-      ? planPresent(name, repository, file, state)
+      ? planPresent(name, repository, file, state, listsMissing.has(name))
       : planAbsent(name, spec, file, state);
   });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { inspectArmoredPublicKey } from '../../src/plugins/packagekit/repositories/openpgp-key.js';
-import { armor, dearmor, FIXTURE_FINGERPRINT, FIXTURE_KEY } from '../helpers/repositories.js';
+import { inspectArmoredPublicKey } from '../../../src/plugins/packagekit/repositories/openpgp-key.js';
+import { armor, dearmor, FIXTURE_FINGERPRINT, FIXTURE_KEY } from '../../helpers/repositories.js';
 
 function problemOf(text: string): string {
   const inspection = inspectArmoredPublicKey(text);

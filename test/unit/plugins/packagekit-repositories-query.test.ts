@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planRepositories } from '../../src/plugins/packagekit/repositories/plan.js';
-import { queryRepositories } from '../../src/plugins/packagekit/repositories/query.js';
+import { planRepositories } from '../../../src/plugins/packagekit/repositories/plan.js';
+import { queryRepositories } from '../../../src/plugins/packagekit/repositories/query.js';
 import {
   repositoryOf,
   type RepositorySpec,
-} from '../../src/plugins/packagekit/repositories/schema.js';
-import { renderRepository } from '../../src/plugins/packagekit/repositories/sources-file.js';
-import type { SourcesState } from '../../src/plugins/packagekit/repositories/sources-state.js';
-import { FIXTURE_KEY } from '../helpers/repositories.js';
+} from '../../../src/plugins/packagekit/repositories/schema.js';
+import { renderRepository } from '../../../src/plugins/packagekit/repositories/sources-file.js';
+import type { SourcesState } from '../../../src/plugins/packagekit/repositories/sources-state.js';
+import { FIXTURE_KEY } from '../../helpers/repositories.js';
 
 function stateOf(files: Record<string, string>): SourcesState {
   return {
@@ -66,8 +66,8 @@ describe('querying the repositories op-dbus manages', () => {
     assert.deepEqual(
       planRepositories(repositories, state).map((change) => [change.resource, change.action]),
       [
-        ['k8s', 'none'],
-        ['pve', 'none'],
+        ['repository:k8s', 'none'],
+        ['repository:pve', 'none'],
       ],
     );
     assert.equal(repositories.pve?.signed_by, FIXTURE_KEY);

@@ -1,32 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { Type } from '@sinclair/typebox';
-import { buildDocumentSchema } from '../../src/document/document.js';
-import { DocumentValidator } from '../../src/document/validator.js';
-import { planRepositories } from '../../src/plugins/packagekit/repositories/plan.js';
-import { RepositoriesMap } from '../../src/plugins/packagekit/repositories/schema.js';
-import { PackageKitSection } from '../../src/plugins/packagekit/schema.js';
+import { buildDocumentSchema } from '../../../src/document/document.js';
+import { DocumentValidator } from '../../../src/document/validator.js';
+import { planRepositories } from '../../../src/plugins/packagekit/repositories/plan.js';
+import type { RepositoriesMap } from '../../../src/plugins/packagekit/repositories/schema.js';
+import { PLUGINS } from '../../../src/plugins/registry.js';
 
-// The packagekit section as issue 10 extends it: `repositories` beside `packages`.
-const validator = new DocumentValidator(
-  buildDocumentSchema([
-    {
-      name: 'packagekit',
-      schema: Type.Object(
-        {
-          repositories: Type.Optional(RepositoriesMap),
-          packages: PackageKitSection.properties.packages,
-        },
-        { additionalProperties: false },
-      ),
-    },
-  ]),
-);
+// Validated as the daemon validates documents: every plugin's own schema.
+const validator = new DocumentValidator(buildDocumentSchema(PLUGINS));
 
 describe('docs/examples/proxmox-ve.json', () => {
   const text = readFileSync(
-    new URL('../../docs/examples/proxmox-ve.json', import.meta.url),
+    new URL('../../../docs/examples/proxmox-ve.json', import.meta.url),
     'utf8',
   );
 

@@ -7,22 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
-import {
-  SourcesChangeFeed,
-  type ChangeScope,
-} from '../../src/plugins/packagekit/repositories/change-feed.js';
-import { repositoryOf } from '../../src/plugins/packagekit/repositories/schema.js';
-import { renderRepository } from '../../src/plugins/packagekit/repositories/sources-file.js';
+import type { ChangeScope } from '../../../src/engine/plugin.js';
+import { SourcesChangeFeed } from '../../../src/plugins/packagekit/repositories/change-feed.js';
+import { repositoryOf } from '../../../src/plugins/packagekit/repositories/schema.js';
+import { renderRepository } from '../../../src/plugins/packagekit/repositories/sources-file.js';
 import {
   readSourcesState,
   type SourcesLocation,
-} from '../../src/plugins/packagekit/repositories/sources-state.js';
+} from '../../../src/plugins/packagekit/repositories/sources-state.js';
 import {
   removeManagedSource,
   SOURCES_FILE_MODE,
   writeManagedSource,
-} from '../../src/plugins/packagekit/repositories/writer.js';
-import { FIXTURE_KEY } from '../helpers/repositories.js';
+} from '../../../src/plugins/packagekit/repositories/writer.js';
+import { FIXTURE_KEY } from '../../helpers/repositories.js';
 
 let root: string;
 let location: SourcesLocation;
@@ -192,8 +190,9 @@ describe('the change feed (inotify on the sources folder)', () => {
     return { seen, until, unsubscribe };
   }
 
+  /** The feed names resources: repository:NAME. */
   const hasName = (seen: ChangeScope[], name: string) =>
-    seen.some((scope) => scope !== 'all' && scope.includes(name));
+    seen.some((scope) => scope !== 'all' && scope.includes(`repository:${name}`));
 
   it('names the repository whose file was written, edited or deleted behind the daemon', async () => {
     const feed = new SourcesChangeFeed(location, pino({ level: 'silent' }));
@@ -230,7 +229,9 @@ describe('the change feed (inotify on the sources folder)', () => {
       await writeManagedSource(location.sourcesDir, 'marker', CONTENT);
       await notices.until('the marker', () => hasName(notices.seen, 'marker'));
       assert.ok(
-        notices.seen.every((scope) => scope !== 'all' && scope.every((name) => name === 'marker')),
+        notices.seen.every(
+          (scope) => scope !== 'all' && scope.every((name) => name === 'repository:marker'),
+        ),
         JSON.stringify(notices.seen),
       );
       notices.seen.length = 0;

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
-import { applyRepositoryChanges } from '../../src/plugins/packagekit/repositories/apply.js';
-import { planRepositories } from '../../src/plugins/packagekit/repositories/plan.js';
-import type { RepositoriesMap } from '../../src/plugins/packagekit/repositories/schema.js';
+import { applyRepositoryChanges } from '../../../src/plugins/packagekit/repositories/apply.js';
+import { planRepositories } from '../../../src/plugins/packagekit/repositories/plan.js';
+import type { RepositoriesMap } from '../../../src/plugins/packagekit/repositories/schema.js';
 import {
   readSourcesState,
   type SourcesLocation,
-} from '../../src/plugins/packagekit/repositories/sources-state.js';
-import { FIXTURE_KEY } from '../helpers/repositories.js';
+} from '../../../src/plugins/packagekit/repositories/sources-state.js';
+import { FIXTURE_KEY } from '../../helpers/repositories.js';
 
 let root: string;
 let location: SourcesLocation;
@@ -44,8 +44,8 @@ describe('applying repository changes to a sources folder', () => {
     assert.deepEqual(
       (await converge(desired)).map((o) => [o.resource, o.outcome, o.action]),
       [
-        ['a', 'changed', 'add'],
-        ['b', 'unchanged', 'none'],
+        ['repository:a', 'changed', 'add'],
+        ['repository:b', 'unchanged', 'none'],
       ],
     );
     assert.match(
@@ -57,7 +57,7 @@ describe('applying repository changes to a sources folder', () => {
       ['unchanged', 'unchanged'],
     );
     const removed = await converge({ a: { ensure: 'absent' } });
-    assert.deepEqual(removed, [{ resource: 'a', outcome: 'changed', action: 'remove' }]);
+    assert.deepEqual(removed, [{ resource: 'repository:a', outcome: 'changed', action: 'remove' }]);
     assert.deepEqual(await readdir(location.sourcesDir), []);
   });
 

@@ -4,18 +4,18 @@ import {
   keyringPathsOf,
   planRepositories,
   type RepositoryChange,
-} from '../../src/plugins/packagekit/repositories/plan.js';
+} from '../../../src/plugins/packagekit/repositories/plan.js';
 import {
   repositoryOf,
   type RepositoriesMap,
   type RepositorySpec,
-} from '../../src/plugins/packagekit/repositories/schema.js';
-import { renderRepository } from '../../src/plugins/packagekit/repositories/sources-file.js';
+} from '../../../src/plugins/packagekit/repositories/schema.js';
+import { renderRepository } from '../../../src/plugins/packagekit/repositories/sources-file.js';
 import type {
   ForeignEntry,
   SourcesState,
-} from '../../src/plugins/packagekit/repositories/sources-state.js';
-import { FIXTURE_FINGERPRINT, FIXTURE_KEY } from '../helpers/repositories.js';
+} from '../../../src/plugins/packagekit/repositories/sources-state.js';
+import { FIXTURE_FINGERPRINT, FIXTURE_KEY } from '../../helpers/repositories.js';
 
 const DIR = '/etc/apt/sources.list.d';
 const KEYRING = '/etc/apt/keyrings/pve.gpg';
@@ -212,11 +212,11 @@ describe('repository planning (pure)', () => {
       state({ alpha: written('alpha', PVE), unnamed: written('unnamed', PVE) }),
     );
     assert.deepEqual(
-      changes.map((change) => [change.resource, change.action]),
+      changes.map((change) => [change.resource, change.repository, change.action]),
       [
-        ['zeta', 'add'],
-        ['alpha', 'remove'],
-        ['mid', 'add'],
+        ['repository:zeta', 'zeta', 'add'],
+        ['repository:alpha', 'alpha', 'remove'],
+        ['repository:mid', 'mid', 'add'],
       ],
     );
   });

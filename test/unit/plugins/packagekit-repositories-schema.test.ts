@@ -1,25 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Type } from '@sinclair/typebox';
-import { buildDocumentSchema } from '../../src/document/document.js';
-import { DocumentValidator } from '../../src/document/validator.js';
-import { ErrorName, OpdbusError } from '../../src/errors.js';
+import { buildDocumentSchema } from '../../../src/document/document.js';
+import { DocumentValidator } from '../../../src/document/validator.js';
+import { ErrorName, OpdbusError } from '../../../src/errors.js';
 import {
-  RepositoriesMap,
   repositoryKeyProblems,
   repositoryOf,
   type RepositorySpec,
-} from '../../src/plugins/packagekit/repositories/schema.js';
-import { FIXTURE_KEY } from '../helpers/repositories.js';
+} from '../../../src/plugins/packagekit/repositories/schema.js';
+import { PackageKitSection } from '../../../src/plugins/packagekit/schema.js';
+import { FIXTURE_KEY } from '../../helpers/repositories.js';
 
-// The packagekit section as the lead will extend it: `repositories` beside `packages`.
+// The packagekit plugin's own section: `repositories` beside `packages`.
 const validator = new DocumentValidator(
-  buildDocumentSchema([
-    {
-      name: 'packagekit',
-      schema: Type.Object({ repositories: RepositoriesMap }, { additionalProperties: false }),
-    },
-  ]),
+  buildDocumentSchema([{ name: 'packagekit', schema: PackageKitSection }]),
 );
 
 const PVE: RepositorySpec = {

@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import {
   aptListFileName,
   releaseListFiles,
-} from '../../src/plugins/packagekit/repositories/apt-lists.js';
-import { parseDeb822 } from '../../src/plugins/packagekit/repositories/deb822.js';
-import type { Repository } from '../../src/plugins/packagekit/repositories/schema.js';
+} from '../../../src/plugins/packagekit/repositories/apt-lists.js';
+import { parseDeb822 } from '../../../src/plugins/packagekit/repositories/deb822.js';
+import type { Repository } from '../../../src/plugins/packagekit/repositories/schema.js';
 import {
   entriesOfListFile,
   entriesOfSourcesFile,
@@ -13,8 +13,8 @@ import {
   normalizedUri,
   parseManagedFile,
   renderRepository,
-} from '../../src/plugins/packagekit/repositories/sources-file.js';
-import { FIXTURE_KEY } from '../helpers/repositories.js';
+} from '../../../src/plugins/packagekit/repositories/sources-file.js';
+import { FIXTURE_KEY } from '../../helpers/repositories.js';
 
 const PVE: Repository = {
   types: ['deb'],
