@@ -1,8 +1,11 @@
-// `npm run sandbox [-- --backend apt]`: op-dbus for real, in a sandbox. Starts a
-// private system bus, the real packagekitd (dummy backend unless --backend apt),
-// a real systemd user manager, hostnamed, timedated and localed (in their own
-// namespaces: the host is not changed) and the built daemon; applies an example
-// document with live progress, then keeps everything running until Ctrl-C.
+// `npm run sandbox [-- --backend apt [--showcase]]`: op-dbus for real, in a sandbox.
+// Starts a private system bus, the real packagekitd (dummy backend unless
+// --backend apt), a real systemd user manager, hostnamed, timedated and localed
+// (in their own namespaces: the host is not changed) and the built daemon;
+// applies an example document with live progress, then keeps everything running
+// until Ctrl-C. --showcase applies the Proxmox-style showcase instead (a
+// repository from a local signed archive, its package, unit and a hostname;
+// test/harness/showcase.ts) and undoes it on Ctrl-C.
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,11 +15,24 @@ import { formatProgress, formatResult } from '../../src/cli/format.js';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/api.js';
 import { ALLOW_UNTRUSTED, CLI } from './daemon.js';
 import { allServices } from './all-services.js';
+import { prepareShowcase } from './showcase.js';
 import { startStack } from './stack.js';
 
-const { values } = parseArgs({ options: { backend: { type: 'string', default: 'dummy' } } });
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'dummy' },
+    showcase: { type: 'boolean', default: false },
+  },
+});
 const backend = values.backend === 'apt' ? 'apt' : 'dummy';
-const example = `docs/examples/sandbox-${backend}.json`;
+if (values.showcase && backend !== 'apt') {
+  console.error('--showcase installs real packages: it needs --backend apt');
+  process.exit(2);
+}
+const showcase = values.showcase ? await prepareShowcase() : undefined;
+const example = showcase?.documentPath ?? `docs/examples/sandbox-${backend}.json`;
+/** The unit the example document keeps running: the drift demonstration stops it. */
+const demoUnit = showcase?.archive.unitName ?? 'opdbus-demo.service';
 const DEMO_UNIT =
   '[Unit]\nDescription=op-dbus demo\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=default.target\n';
 
@@ -28,7 +44,11 @@ console.log(
 let systemctl = '';
 const stack = await startStack({
   backend,
-  daemonArgs: backend === 'dummy' ? ALLOW_UNTRUSTED : [],
+  packagekitEnv: showcase?.apt.env,
+  daemonArgs: [
+    ...(backend === 'dummy' ? ALLOW_UNTRUSTED : []),
+    ...(showcase?.apt.daemonArgs ?? []),
+  ],
   services: allServices(async (systemd) => {
     await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
     systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;
@@ -72,17 +92,28 @@ op-dbus is running on a private system bus. In another shell, try:
 
 Drift correction: stop the demo unit behind the daemon's back and watch it come back:
 
-  ${systemctl} stop opdbus-demo.service
-  ${systemctl} is-active opdbus-demo.service
+  ${systemctl} stop ${demoUnit}
+  ${systemctl} is-active ${demoUnit}
 
   tail -f ${logFile}     (the daemon's log, JSON lines)
 
 Press Ctrl-C here to stop and tear everything down.
 `);
+if (showcase) console.log(`${showcase.howToLook(systemctl)}\n`);
 await new Promise<void>((resolve) => {
   process.once('SIGINT', () => resolve());
   process.once('SIGTERM', () => resolve());
 });
 console.log('\nStopping...');
+if (showcase) {
+  console.log(`Applying ${showcase.cleanupPath}:`);
+  const undone = await applyAndWait(
+    stack.client,
+    await readFile(showcase.cleanupPath, 'utf8'),
+    () => undefined,
+  );
+  console.log(formatResult(undone.state, undone.result));
+}
 await stack.stop();
+await showcase?.teardown();
 console.log('Sandbox stopped.');
