@@ -1,6 +1,6 @@
-// `npm run bench [-- --quick]`: op-dbus against Ansible and Puppet on the same
-// machine in the same run, plus the daemon's own latency, drift, memory and
-// start-up figures. A benchmark, not a test: `npm test` never runs it.
+// `npm run bench [-- --quick] [-- --only ovs]`: op-dbus against Ansible and Puppet on
+// the same machine in the same run, op-dbus's Open vSwitch apply against ovs-vsctl,
+// plus the daemon's own latency, drift, memory and start-up figures. A benchmark, not a test: `npm test` never runs it.
 // Needs root, the apt backend, and no other apt/dpkg user at the same time.
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { startSystemBus } from '../test/harness/system-bus.js';
 import { startSystemdUser, type SystemdUser } from '../test/harness/systemd-user.js';
 import { concurrentLoad, type LoadResult } from './lib/load.js';
 import { ansibleRunner, ensurePeers, peerVersions, puppetRunner } from './lib/peers.js';
+import { ovsBridgeBench, type OvsBridgeRow } from './lib/openvswitch.js';
 import { ratio, table, writeResults } from './lib/report.js';
 import {
   applyDone,
@@ -33,6 +34,12 @@ import {
 import { systemdBusArgs } from '../test/harness/daemon.js';
 
 const quick = process.argv.includes('--quick');
+/** `--only ovs`: just the Open vSwitch row (no apt, no peers, no systemd manager). */
+const only = process.argv.includes('--only')
+  ? process.argv[process.argv.indexOf('--only') + 1]
+  : undefined;
+if (only !== undefined && only !== 'ovs')
+  throw new Error(`--only: unknown section '${only}' (known: ovs)`);
 const REPS = quick
   ? {
       warm: 5,
@@ -44,6 +51,7 @@ const REPS = quick
       idleS: 10,
       applies: 200,
       startup: 1,
+      ovs: 2,
     }
   : {
       warm: 20,
@@ -55,6 +63,7 @@ const REPS = quick
       idleS: 60,
       applies: 1_000,
       startup: 3,
+      ovs: 5,
     };
 const log = (line: string): void => console.error(`[bench] ${line}`);
 
@@ -201,10 +210,36 @@ async function startup(): Promise<Record<string, number[]>> {
   }
 }
 
+function reportOvs(row: OvsBridgeRow): void {
+  const opdbus = median(row.opdbusMs);
+  console.log(
+    `\nA bridge with ${row.ports} internal ports from nothing (Open vSwitch, netdev), median ms`,
+  );
+  console.log(
+    table(
+      ['way', 'median ms', 'samples', 'x op-dbus'],
+      [
+        ['op-dbus Apply (one transaction)', row.opdbusMs],
+        [`ovs-vsctl, one add-port per port (${row.ports + 1} commands)`, row.vsctlPerPortMs],
+        [`ovs-vsctl, one command with ${row.ports} -- add-port`, row.vsctlOneCommandMs],
+      ].map(([way, ms]) => {
+        const values = ms as number[];
+        return [
+          way as string,
+          round(median(values), 0),
+          values.map((v) => round(v, 0)).join(' '),
+          ratio(median(values), opdbus),
+        ];
+      }),
+    ),
+  );
+}
+
 function report(results: {
   real: Record<string, unknown>;
   dummy: Record<string, unknown>;
   startup: Record<string, number[]>;
+  ovs: OvsBridgeRow;
 }): void {
   const noop = results.real.noop as NoopRow[];
   console.log('\nNo-op Apply, median ms (ratios: peer / op-dbus warm; cold / one Resolve)');
@@ -253,6 +288,7 @@ function report(results: {
       ),
     ),
   );
+  reportOvs(results.ovs);
   console.log('\nResources');
   console.log(JSON.stringify({ idleReal: results.real.idle, dummy: results.dummy }, null, 1));
   console.log(
@@ -262,11 +298,20 @@ function report(results: {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  log(quick ? 'quick run' : 'full run');
+  log(`${quick ? 'quick' : 'full'} run${only === undefined ? '' : `, only ${only}`}`);
+  if (only === 'ovs') {
+    const ovs = await ovsBridgeBench(REPS.ovs);
+    reportOvs(ovs);
+    const results = { at: new Date().toISOString(), quick, only, reps: REPS.ovs, ovs };
+    log(`results written to ${writeResults(results)}`);
+    return;
+  }
   ensurePeers(log);
   const real = await realBackend();
   const dummy = await dummyBackend();
   const ready = await startup();
+  log('openvswitch: a bridge with 50 ports');
+  const ovs = await ovsBridgeBench(REPS.ovs);
   const results = {
     at: new Date().toISOString(),
     quick,
@@ -275,6 +320,7 @@ async function main(): Promise<void> {
     real,
     dummy,
     startup: ready,
+    ovs,
     seconds: round((Date.now() - started) / 1000, 0),
   };
   report(results);

@@ -23,6 +23,18 @@ const DaemonSettings = {
   driftCorrection: Type.Optional(
     Type.Boolean({ description: 'false: report drift but never correct it (audit mode).' }),
   ),
+  maxReadsPerUid: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description: 'Reads one non-root uid may have in flight; more get org.opdbus.Error.Busy.',
+    }),
+  ),
+  maxUnprivilegedDocumentBytes: Type.Optional(
+    Type.Integer({
+      minimum: 1024,
+      description: 'The largest document a non-root caller may Plan.',
+    }),
+  ),
 };
 const DaemonSettingsSchema = Type.Object(DaemonSettings);
 type DaemonSettings = Static<typeof DaemonSettingsSchema>;
@@ -49,6 +61,8 @@ export const DEFAULTS: Omit<Config, 'plugins'> = {
   jobRetentionSeconds: 600,
   maxRetainedJobs: 100,
   driftCorrection: true,
+  maxReadsPerUid: 4,
+  maxUnprivilegedDocumentBytes: 256 * 1024,
 };
 
 export class ConfigError extends Error {}

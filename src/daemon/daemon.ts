@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import dbus from 'dbus-next';
 import { BUS_NAME, OBJECT_PATH } from '../dbus/api.js';
 import { Authorizer } from '../dbus/authorization.js';
+import { CallerLimits } from '../dbus/caller-limits.js';
 import { connectBus, onBusClosed, type MessageBus } from '../dbus/bus.js';
 import { loadInterfaces } from '../dbus/interface-xml.js';
 import { ServiceHost } from '../dbus/service-host.js';
@@ -18,6 +19,8 @@ import { Ledger } from '../ledger/ledger.js';
 import { PLUGINS } from '../plugins/registry.js';
 import { DesiredStateFile } from '../state/desired-state-file.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
+import { CheckpointFile } from '../engine/checkpoints/checkpoint-file.js';
+import { recoverCheckpoint } from './checkpoint-recovery.js';
 import { BusPool } from './bus-pool.js';
 import type { Config } from './config.js';
 import { createPlugins } from './plugins.js';
@@ -56,6 +59,8 @@ const RESTART_SETTINGS = [
   'jobRetentionSeconds',
   'driftCorrection',
   'maxRetainedJobs',
+  'maxReadsPerUid',
+  'maxUnprivilegedDocumentBytes',
 ] as const;
 
 /** The running daemon: every long-lived piece, started in order and stopped in reverse. */
@@ -83,24 +88,33 @@ export class Daemon {
     for (const plugin of plugins) await plugin.instance.start();
     const validator = new DocumentValidator(buildDocumentSchema(PLUGINS));
     const stateFile = new DesiredStateFile(config.stateDir, log);
+    const checkpointFile = new CheckpointFile(config.stateDir, log);
     const engine = new StateManager({
       plugins,
       validator,
       store: stateFile,
+      checkpointStore: checkpointFile,
       log,
       jobRetentionMs: config.jobRetentionSeconds * 1000,
       maxRetainedJobs: config.maxRetainedJobs,
     });
     const ledger = new Ledger(config.stateDir, log);
     await ledger.open();
-    const recorder = new JobRecorder(engine.events, ledger, log);
+    const recorder = new JobRecorder(
+      engine.events,
+      ledger,
+      log,
+      () => engine.checkpoints.jobs().job?.id,
+    );
     recorder.start();
     const host = new ServiceHost(bus, log, OBJECT_PATH);
     const authorizer = new Authorizer(bus, log);
+    const limits = new CallerLimits(config, authorizer);
     const service = new StateManagerService({
       host,
       engine,
       authorizer,
+      limits,
       ledger,
       interfaces,
       version: VERSION,
@@ -135,6 +149,7 @@ export class Daemon {
       'daemon ready',
     );
     if (persisted) engine.restore(persisted);
+    await recoverCheckpoint(engine, checkpointFile, log);
     drift.start();
     await schedule.start(config.driftSchedule);
     engine.events.on('changed', daemon.onStateChanged);

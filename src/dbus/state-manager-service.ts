@@ -5,11 +5,21 @@ import type { ProgressReport } from '../engine/plugin.js';
 import type { PlanAction, QueryAnswer } from '../engine/reconciler.js';
 import type { StateManager } from '../engine/state-manager.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { FACT_PROPERTY, JOB_INTERFACE, jobPath, MANAGER_INTERFACE, OBJECT_PATH } from './api.js';
+import {
+  CHECKPOINT_INTERFACE,
+  checkpointPath,
+  FACT_PROPERTY,
+  JOB_INTERFACE,
+  jobPath,
+  MANAGER_INTERFACE,
+  OBJECT_PATH,
+} from './api.js';
+import { CheckpointObjects } from './checkpoint-objects.js';
 import { Action, type Authorizer } from './authorization.js';
 import type { InterfaceSpec } from './interface-xml.js';
 import { JobObjects } from './job-objects.js';
-import type { ServiceHost } from './service-host.js';
+import type { CallerLimits } from './caller-limits.js';
+import type { MethodHandler, ServiceHost } from './service-host.js';
 
 function requireInterface(interfaces: Map<string, InterfaceSpec>, name: string): InterfaceSpec {
   const spec = interfaces.get(name);
@@ -19,6 +29,11 @@ function requireInterface(interfaces: Map<string, InterfaceSpec>, name: string):
 
 function stringArg(args: unknown[]): string {
   return String(args[0]);
+}
+
+/** The size of a document argument (Plan's), 0 for calls without one. */
+function documentBytes(args: unknown[]): number {
+  return typeof args[0] === 'string' ? Buffer.byteLength(args[0], 'utf8') : 0;
 }
 
 /** Query's answer: the document, plus the plugins it could not read when there are any. */
@@ -32,6 +47,7 @@ export interface ServiceDependencies {
   host: ServiceHost;
   engine: StateManager;
   authorizer: Authorizer;
+  limits: CallerLimits;
   ledger: Ledger;
   interfaces: Map<string, InterfaceSpec>;
   version: string;
@@ -46,6 +62,7 @@ export interface ServiceDependencies {
 export class StateManagerService {
   private readonly manager: InterfaceSpec;
   private readonly jobObjects: JobObjects;
+  private readonly checkpointObjects: CheckpointObjects;
 
   constructor(private readonly deps: ServiceDependencies) {
     this.manager = requireInterface(deps.interfaces, MANAGER_INTERFACE);
@@ -56,10 +73,22 @@ export class StateManagerService {
       requireInterface(deps.interfaces, JOB_INTERFACE),
       this.manager,
     );
+    this.checkpointObjects = new CheckpointObjects(
+      deps.host,
+      deps.engine,
+      deps.authorizer,
+      requireInterface(deps.interfaces, CHECKPOINT_INTERFACE),
+      this.manager,
+    );
   }
 
   start(): void {
-    const { engine, authorizer, ledger } = this.deps;
+    const { engine, authorizer, ledger, limits } = this.deps;
+    // Reads are open to every local user, within that user's limits.
+    const read =
+      (handler: (args: unknown[]) => unknown[] | Promise<unknown[]>): MethodHandler =>
+      (args, call) =>
+        limits.read(call.sender, documentBytes(args), async () => handler(args));
     this.deps.host.export(OBJECT_PATH, [
       {
         spec: this.manager,
@@ -70,10 +99,19 @@ export class StateManagerService {
             const caller = await authorizer.authorize(call.sender, Action.apply, call.interactive);
             return [jobPath((await engine.apply(stringArg(args), caller)).id)];
           },
-          Plan: async (args) => [JSON.stringify(await engine.plan(stringArg(args)))],
-          Query: async (args) => [queryJson(await engine.query(args[0] as string[]))],
-          GetDesiredState: () => [JSON.stringify(engine.desiredDocument)],
-          Verify: async () => [JSON.stringify(await engine.verify())],
+          ApplyConfirmed: async (args, call) => {
+            const caller = await authorizer.authorize(call.sender, Action.apply, call.interactive);
+            const { job, checkpoint } = await engine.applyConfirmed(
+              stringArg(args),
+              Number(args[1]),
+              caller,
+            );
+            return [jobPath(job.id), checkpointPath(checkpoint.id)];
+          },
+          Plan: read(async (args) => [JSON.stringify(await engine.plan(stringArg(args)))]),
+          Query: read(async (args) => [queryJson(await engine.query(args[0] as string[]))]),
+          GetDesiredState: read(() => [JSON.stringify(engine.desiredDocument)]),
+          Verify: read(async () => [JSON.stringify(await engine.verify())]),
           Reconcile: async (_args, call) => {
             const caller = await authorizer.authorize(
               call.sender,
@@ -82,13 +120,14 @@ export class StateManagerService {
             );
             return [jobPath(engine.reconcile(caller).id)];
           },
-          GetHistory: async (args) => [JSON.stringify(await ledger.history(Number(args[0])))],
-          VerifyHistory: async () => [JSON.stringify(await ledger.verify())],
+          GetHistory: read(async (args) => [JSON.stringify(await ledger.history(Number(args[0])))]),
+          VerifyHistory: read(async () => [JSON.stringify(await ledger.verify())]),
         },
         properties: () => this.managerProperties(),
       },
     ]);
     this.jobObjects.start();
+    this.checkpointObjects.start();
     engine.events.on('progress', this.onProgress);
     engine.events.on('changed', this.onChanged);
     engine.events.on('drift-detected', this.onDriftDetected);
@@ -97,6 +136,7 @@ export class StateManagerService {
   stop(): void {
     const { events } = this.deps.engine;
     this.jobObjects.stop();
+    this.checkpointObjects.stop();
     events.off('progress', this.onProgress);
     events.off('changed', this.onChanged);
     events.off('drift-detected', this.onDriftDetected);
@@ -114,6 +154,9 @@ export class StateManagerService {
       LastReconcile: engine.health.lastReconcileUsec,
       DriftCount: engine.health.driftCount,
       Conditions: JSON.stringify(engine.health.conditions),
+      PendingCheckpoint: engine.checkpoints.pending
+        ? checkpointPath(engine.checkpoints.pending.id)
+        : '/',
     };
   }
 

@@ -1,11 +1,12 @@
-// `npm run sandbox [-- --backend apt [--showcase]]`: op-dbus for real, in a sandbox.
-// Starts a private system bus, the real packagekitd (dummy backend unless
-// --backend apt), a real systemd user manager, hostnamed, timedated and localed
-// (in their own namespaces: the host is not changed) and the built daemon;
-// applies an example document with live progress, then keeps everything running
-// until Ctrl-C. --showcase applies the Proxmox-style showcase instead (a
+// `npm run sandbox [-- [--backend apt [--showcase]] [--cockpit]]`: op-dbus for real,
+// in a sandbox. Starts a private system bus, the real packagekitd (dummy backend
+// unless --backend apt), a real systemd user manager, hostnamed, timedated, localed
+// and Open vSwitch (in their own namespaces: the host is not changed) and the built
+// daemon; applies an example document with live progress, then keeps everything
+// running until Ctrl-C. --showcase applies the Proxmox-style showcase instead (a
 // repository from a local signed archive, its package, unit and a hostname;
 // test/harness/showcase.ts) and undoes it on Ctrl-C.
+// --cockpit also serves the Cockpit page (cockpit-ws on a loopback port) and prints its URL.
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,12 +17,14 @@ import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/api.js'
 import { ALLOW_UNTRUSTED, CLI } from './daemon.js';
 import { allServices } from './all-services.js';
 import { prepareShowcase } from './showcase.js';
+import { startCockpit, type Cockpit } from './cockpit.js';
 import { startStack } from './stack.js';
 
 const { values } = parseArgs({
   options: {
     backend: { type: 'string', default: 'dummy' },
     showcase: { type: 'boolean', default: false },
+    cockpit: { type: 'boolean', default: false },
   },
 });
 const backend = values.backend === 'apt' ? 'apt' : 'dummy';
@@ -38,10 +41,11 @@ const DEMO_UNIT =
 
 console.log(
   `Starting a private system bus, packagekitd (${backend} backend), a systemd user manager,\n` +
-    'hostnamed, timedated, localed and op-dbus...',
+    'hostnamed, timedated, localed, Open vSwitch and op-dbus...',
 );
 // The dummy backend's packages are signed by nobody, so the sandbox lets PackageKit install untrusted ones.
 let systemctl = '';
+let vsctl = '';
 const stack = await startStack({
   backend,
   packagekitEnv: showcase?.apt.env,
@@ -49,10 +53,15 @@ const stack = await startStack({
     ...(backend === 'dummy' ? ALLOW_UNTRUSTED : []),
     ...(showcase?.apt.daemonArgs ?? []),
   ],
-  services: allServices(async (systemd) => {
-    await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
-    systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;
-  }),
+  services: allServices(
+    async (systemd) => {
+      await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
+      systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;
+    },
+    (ovs) => {
+      vsctl = `ovs-vsctl --db=unix:${ovs.socketPath}`;
+    },
+  ),
 });
 const env = `DBUS_SYSTEM_BUS_ADDRESS=${stack.bus.address}`;
 const logFile = join(stack.bus.dir, 'op-dbus.log');
@@ -75,6 +84,10 @@ if (backend === 'dummy') {
   );
 }
 
+// The showcase's document has no bridge: its drift demonstration is the unit alone.
+const bridgeDrift = showcase
+  ? ''
+  : `\n  ${vsctl} del-port vmbr0 vmbr0-mgmt\n  ${vsctl} list-ports vmbr0`;
 console.log(`
 op-dbus is running on a private system bus. In another shell, try:
 
@@ -90,16 +103,34 @@ op-dbus is running on a private system bus. In another shell, try:
   node ${CLI} watch                     (follows Progress and DriftDetected)
   node ${CLI} history --verify
 
-Drift correction: stop the demo unit behind the daemon's back and watch it come back:
+Drift correction: stop the demo unit${showcase ? '' : ", or delete the bridge's port,"} behind the
+daemon's back and watch it come back:
 
   ${systemctl} stop ${demoUnit}
-  ${systemctl} is-active ${demoUnit}
+  ${systemctl} is-active ${demoUnit}${bridgeDrift}
 
   tail -f ${logFile}     (the daemon's log, JSON lines)
 
 Press Ctrl-C here to stop and tear everything down.
 `);
 if (showcase) console.log(`${showcase.howToLook(systemctl)}\n`);
+let cockpit: Cockpit | undefined;
+if (values.cockpit) {
+  try {
+    cockpit = await startCockpit(stack.bus);
+    console.log(
+      `The Cockpit page (cockpit-ws on this machine's loopback, a root session, no login):\n\n` +
+        `  ${cockpit.pageUrl}\n\n` +
+        `From another machine: ssh -L ${cockpit.port}:127.0.0.1:${cockpit.port} THIS-HOST, then open the same URL.\n`,
+    );
+  } catch (err) {
+    // The rest of the sandbox stays useful; Ctrl-C still tears it down.
+    console.error(
+      `Cannot serve the Cockpit page: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    console.error('It needs the Debian packages cockpit-ws and cockpit-bridge.\n');
+  }
+}
 await new Promise<void>((resolve) => {
   process.once('SIGINT', () => resolve());
   process.once('SIGTERM', () => resolve());
@@ -114,6 +145,7 @@ if (showcase) {
   );
   console.log(formatResult(undone.state, undone.result));
 }
+await cockpit?.stop();
 await stack.stop();
 await showcase?.teardown();
 console.log('Sandbox stopped.');

@@ -69,14 +69,21 @@ export class DriftMonitor {
     this.engine.events.off('job-removed', this.onJobRemoved);
   }
 
-  /** Something about `plugin` may have changed (these resources, or anything). */
+  /**
+   * Something about `plugin` may have changed (these resources, or anything).
+   * The check comes `debounceMs` after the FIRST notice of a batch, however
+   * many follow: a steady stream of notices (a flood, a busy service) must
+   * never postpone it.
+   */
   notify(plugin: string, scope: ChangeScope): void {
     if (this.stopped) return;
     const current = this.pending.get(plugin);
     if (scope === 'all' || current === 'all') this.pending.set(plugin, 'all');
     else this.pending.set(plugin, new Set([...(current ?? []), ...scope]));
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.flush(), this.timing.debounceMs);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.timing.debounceMs);
   }
 
   /** The periodic insurance: a full check, unless a job is running (never overlap). */
@@ -99,7 +106,10 @@ export class DriftMonitor {
       await Promise.all([this.engine.jobs.whenIdle(), this.checking]);
       this.waitingForIdle = false;
       clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.flush(), this.timing.debounceMs);
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.timing.debounceMs);
       return;
     }
     const scope = this.pending;

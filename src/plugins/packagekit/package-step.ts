@@ -12,8 +12,10 @@ export interface PackageTransactions {
     ctx: PluginContext,
     onEvent: (event: TransactionEvent) => void,
   ): Promise<PkPackage[]>;
+  /** autoremove: also remove what these pulled in that nothing else needs. */
   remove(
     ids: string[],
+    autoremove: boolean,
     ctx: PluginContext,
     onEvent: (event: TransactionEvent) => void,
   ): Promise<PkPackage[]>;
@@ -35,13 +37,15 @@ function notFound(change: PackageChange, refreshed: RefreshNote | undefined): st
 
 /**
  * The packages' part of an apply: one InstallPackages for every install,
- * upgrade and version change, then one RemovePackages. An unresolvable package
- * fails (terminal) without a transaction. A change planned again after a
- * refresh may have become 'none': it is unchanged.
+ * upgrade and version change, then one RemovePackages per autoremove choice
+ * (the flag is per transaction). An unresolvable package fails (terminal)
+ * without a transaction. A change planned again after a refresh may have
+ * become 'none': it is unchanged.
  */
 export async function applyPackageChanges(
   changes: readonly PackageChange[],
   transactions: PackageTransactions,
+  autoremoveOf: (name: string) => boolean,
   ctx: PluginContext,
   refreshed?: RefreshNote,
 ): Promise<ResourceOutcome[]> {
@@ -69,9 +73,13 @@ export async function applyPackageChanges(
       )),
     );
   }
-  if (removals.length > 0) {
+  for (const autoremove of [false, true]) {
+    const batch = removals.filter((c) => autoremoveOf(c.resource) === autoremove);
+    if (batch.length === 0) continue;
     outcomes.push(
-      ...(await transact(removals, ctx, (ids, onEvent) => transactions.remove(ids, ctx, onEvent))),
+      ...(await transact(batch, ctx, (ids, onEvent) =>
+        transactions.remove(ids, autoremove, ctx, onEvent),
+      )),
     );
   }
   return outcomes;

@@ -78,14 +78,19 @@ export class PackageKitClient {
     return this.run('InstallPackages', 'tas', [flags, ids], signal, onEvent);
   }
 
+  /**
+   * allow_deps false: never remove packages that depend on these (the document
+   * did not name them). autoremove: also remove what these pulled in that
+   * nothing else needs.
+   */
   removePackages(
     ids: string[],
     flags: bigint,
+    autoremove: boolean,
     signal: AbortSignal,
     onEvent: (e: TransactionEvent) => void,
   ): Promise<PkPackage[]> {
-    // allow_deps false: never remove other packages the document did not name.
-    return this.run('RemovePackages', 'tasbb', [flags, ids, false, false], signal, onEvent);
+    return this.run('RemovePackages', 'tasbb', [flags, ids, false, autoremove], signal, onEvent);
   }
 
   /**
@@ -116,7 +121,7 @@ export class PackageKitClient {
 
   private rememberOwn(path: string): void {
     this.own.add(path);
-    if (this.own.size > 256) this.own.delete(this.own.values().next().value as string);
+    if (this.own.size > 4096) this.own.delete(this.own.values().next().value as string);
   }
 
   /**
@@ -130,8 +135,10 @@ export class PackageKitClient {
       { path: PK_PATH, interface: PK_INTERFACE, member: 'TransactionListChanged' },
       (message) => {
         const list = Array.isArray(message.body[0]) ? (message.body[0] as unknown[]) : [];
-        const current = new Set(list.map(String).filter((path) => !this.own.has(path)));
-        const finished = [...seen].some((path) => !current.has(path));
+        const current = new Set(list.map(String));
+        // Whose a transaction was is decided when it ends: the list can name one
+        // of ours before our CreateTransaction's reply has told us its path.
+        const finished = [...seen].some((path) => !current.has(path) && !this.own.has(path));
         seen = current;
         if (finished) onForeignChange();
       },

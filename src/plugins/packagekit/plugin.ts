@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import type { Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
+import type { Capture, Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
 import type { PluginHost } from '../definition.js';
 import { ChangeFeed } from '../shared/change-feed.js';
+import { captureSection } from './capture.js';
 import { readThrough } from '../shared/observation-cache.js';
 import { abortable, ServiceSlots, SingleFlight } from '../shared/service-slots.js';
 import { aptStatePaths } from './apt-state-stamp.js';
@@ -183,7 +184,13 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedSecti
       }
     }
     outcomes.push(
-      ...(await applyPackageChanges(packageChanges, this.transactions(), ctx, refreshed)),
+      ...(await applyPackageChanges(
+        packageChanges,
+        this.transactions(),
+        (name) => desired.packages?.[name]?.autoremove ?? false,
+        ctx,
+        refreshed,
+      )),
     );
     this.cache.drop('own transaction');
     return outcomes;
@@ -227,11 +234,15 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedSecti
           this.pk.installPackages(ids, flags, ctx.signal, onEvent),
         );
       },
-      remove: (ids, ctx, onEvent) =>
+      remove: (ids, autoremove, ctx, onEvent) =>
         this.slots.run('job', ctx.signal, () =>
-          this.pk.removePackages(ids, this.trustFlag, ctx.signal, onEvent),
+          this.pk.removePackages(ids, this.trustFlag, autoremove, ctx.signal, onEvent),
         ),
     };
+  }
+
+  capture(desired: PackageKitSection, observed: ObservedSection): Capture<PackageKitSection> {
+    return captureSection(desired, observed);
   }
 
   narrow(desired: PackageKitSection, resources: readonly string[]): PackageKitSection {

@@ -101,6 +101,23 @@ describe('drift monitor (fake plugins)', () => {
     assert.equal(setup.plugin.applyCount, attempts + 1);
   });
 
+  it('a steady stream of notices never postpones the check (the debounce does not slide)', async () => {
+    const setup = await converged({ x: '1' });
+    monitors.push(setup.monitor);
+    setup.plugin.changeBehindTheBack('x', 'tampered');
+    // Notices every 5 ms, far inside the 10 ms debounce, for 500 ms.
+    const stream = setInterval(() => setup.plugin.changes.publish(['other']), 5);
+    try {
+      await waitFor(
+        'the correction while notices keep coming',
+        () => setup.plugin.machine.get('x') === '1',
+        400,
+      );
+    } finally {
+      clearInterval(stream);
+    }
+  });
+
   it('audit mode reports drift and never corrects it', async () => {
     const { engine, plugins } = fakeEngine(['a']);
     const plugin = plugins.a;

@@ -146,15 +146,17 @@ describe('the package step of an apply', () => {
           calls.push(['install', ...ids]);
           return fail ? Promise.reject(fail) : Promise.resolve([]);
         },
-        remove: (ids: string[]) => {
-          calls.push(['remove', ...ids]);
+        remove: (ids: string[], autoremove: boolean) => {
+          calls.push([autoremove ? 'remove+autoremove' : 'remove', ...ids]);
           return Promise.resolve([]);
         },
       },
     };
   }
 
-  it('one install and one remove transaction; unresolvable fails terminal without one', async () => {
+  const noAutoremove = () => false;
+
+  it('one install and one remove transaction per autoremove choice; unresolvable fails terminal without one', async () => {
     const { calls, transactions } = recording();
     const outcomes = await applyPackageChanges(
       [
@@ -162,13 +164,16 @@ describe('the package step of an apply', () => {
         change('b', 'unresolvable'),
         change('c', 'remove', 'c;1;all;installed'),
         change('d', 'upgrade', 'd;2;all;x'),
+        change('e', 'remove', 'e;1;all;installed'),
       ],
       transactions,
+      (name) => name === 'e',
       testContext(),
     );
     assert.deepEqual(calls, [
       ['install', 'a;1;all;x', 'd;2;all;x'],
       ['remove', 'c;1;all;installed'],
+      ['remove+autoremove', 'e;1;all;installed'],
     ]);
     const b = outcomes.find((o) => o.resource === 'b');
     assert.deepEqual(b, {
@@ -185,6 +190,7 @@ describe('the package step of an apply', () => {
     const [outcome] = await applyPackageChanges(
       [change('proxmox-ve', 'unresolvable')],
       transactions,
+      noAutoremove,
       testContext(),
       { error: 'E: NO_PUBKEY 7D888D62750E7F2A' },
     );
@@ -204,6 +210,7 @@ describe('the package step of an apply', () => {
         change('c', 'install', 'c;1;all;x'),
       ],
       transactions,
+      noAutoremove,
       testContext(),
     );
     assert.deepEqual(

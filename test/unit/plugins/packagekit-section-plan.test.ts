@@ -4,6 +4,7 @@
 // for again when the same apply refreshes the lists. Pure: no bus, no files.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { captureSection } from '../../../src/plugins/packagekit/capture.js';
 import { groupByName } from '../../../src/plugins/packagekit/plan.js';
 import type { RepositorySpec } from '../../../src/plugins/packagekit/repositories/schema.js';
 import { renderRepository } from '../../../src/plugins/packagekit/repositories/sources-file.js';
@@ -129,5 +130,42 @@ describe('the packagekit section plan', () => {
     assert.deepEqual(narrowSection(section, ['pve']), {
       packages: { pve: { ensure: 'installed' } },
     });
+  });
+});
+
+describe('what an apply on probation captures (the rollback section)', () => {
+  it('repositories as their files say now, absent where there is none; packages as installed now', () => {
+    const desired: PackageKitSection = {
+      repositories: { pve: { ...PVE, enabled: false }, fresh: PVE },
+      packages: { sl: { ensure: 'installed' } },
+    };
+    const { section, restore } = captureSection(
+      desired,
+      observed(sources({ pve: PVE }), [], ['sl']),
+    );
+    assert.equal(restore, 'approximate');
+    assert.deepEqual(section.packages, { sl: { ensure: 'removed', autoremove: true } });
+    assert.deepEqual(section.repositories?.fresh, { ensure: 'absent' });
+    assert.equal(section.repositories?.pve?.enabled, true, 'as the file is, not as desired');
+    // Applying the capture to the machine as it was plans nothing.
+    const back = planSection(
+      { repositories: section.repositories },
+      observed(sources({ pve: PVE }), [], []),
+    );
+    assert.deepEqual(
+      back.map((c) => [c.resource, c.action]),
+      [
+        ['repository:pve', 'none'],
+        ['repository:fresh', 'none'],
+      ],
+    );
+  });
+
+  it('a section without repositories captures packages only', () => {
+    const { section } = captureSection(
+      { packages: { sl: { ensure: 'removed' } } },
+      observed(undefined, [], ['sl']),
+    );
+    assert.equal(section.repositories, undefined);
   });
 });
