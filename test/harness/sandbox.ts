@@ -85,6 +85,9 @@ if (backend === 'dummy') {
 }
 
 // The showcase's document has no bridge: its drift demonstration is the unit alone.
+const driftHeading = showcase
+  ? "Drift correction: stop the demo unit behind the daemon's back and watch it come back:"
+  : "Drift correction: stop the demo unit, or delete the bridge's port, behind the daemon's\nback and watch them come back:";
 const bridgeDrift = showcase
   ? ''
   : `\n  ${vsctl} del-port vmbr0 vmbr0-mgmt\n  ${vsctl} list-ports vmbr0`;
@@ -103,8 +106,7 @@ op-dbus is running on a private system bus. In another shell, try:
   node ${CLI} watch                     (follows Progress and DriftDetected)
   node ${CLI} history --verify
 
-Drift correction: stop the demo unit${showcase ? '' : ", or delete the bridge's port,"} behind the
-daemon's back and watch it come back:
+${driftHeading}
 
   ${systemctl} stop ${demoUnit}
   ${systemctl} is-active ${demoUnit}${bridgeDrift}
