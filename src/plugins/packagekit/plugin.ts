@@ -30,6 +30,7 @@ import {
   isRepositoryChange,
   narrowSection,
   planSection,
+  sectionResources,
   type ObservedSection,
   type SectionChange,
 } from './section.js';
@@ -243,6 +244,11 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedSecti
 
   capture(desired: PackageKitSection, observed: ObservedSection): Capture<PackageKitSection> {
     return captureSection(desired, observed);
+  }
+
+  /** For fleet layers: which layer a plan row comes from (repositories are repository:NAME). */
+  resources(section: PackageKitSection): string[] {
+    return sectionResources(section);
   }
 
   narrow(desired: PackageKitSection, resources: readonly string[]): PackageKitSection {

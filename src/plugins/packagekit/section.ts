@@ -72,3 +72,11 @@ export function narrowSection(
   if (repositories.length > 0) narrowed.repositories = Object.fromEntries(repositories);
   return narrowed;
 }
+
+/** The resources a section names, as plans name them: packages by name, then repository:NAME. */
+export function sectionResources(section: PackageKitSection): string[] {
+  return [
+    ...Object.keys(section.packages ?? {}),
+    ...Object.keys(section.repositories ?? {}).map(repositoryResource),
+  ];
+}

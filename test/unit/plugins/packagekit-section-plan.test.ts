@@ -4,7 +4,9 @@
 // for again when the same apply refreshes the lists. Pure: no bus, no files.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { layerOf } from '../../../src/engine/desired/layers.js';
 import { captureSection } from '../../../src/plugins/packagekit/capture.js';
+import { packagekitPlugin } from '../../../src/plugins/packagekit/index.js';
 import { groupByName } from '../../../src/plugins/packagekit/plan.js';
 import type { RepositorySpec } from '../../../src/plugins/packagekit/repositories/schema.js';
 import { renderRepository } from '../../../src/plugins/packagekit/repositories/sources-file.js';
@@ -14,10 +16,12 @@ import type { PackageKitSection } from '../../../src/plugins/packagekit/schema.j
 import {
   narrowSection,
   planSection,
+  sectionResources,
   plansRefresh,
   type ObservedSection,
 } from '../../../src/plugins/packagekit/section.js';
 import { parsePackageId } from '../../../src/plugins/packagekit/transaction-error.js';
+import { enginePlugin, testHost } from '../../helpers/plugin-host.js';
 import { FIXTURE_KEY } from '../../helpers/repositories.js';
 
 const PVE: RepositorySpec = {
@@ -116,6 +120,42 @@ describe('the packagekit section plan', () => {
       changes.map((c) => c.resource),
       ['repository:sl', 'sl'],
     );
+  });
+
+  it('names its resources as plans do (for fleet layers): packages, then repository:NAME', () => {
+    assert.deepEqual(
+      sectionResources({ repositories: { pve: PVE }, packages: { pve: { ensure: 'installed' } } }),
+      ['pve', 'repository:pve'],
+    );
+  });
+
+  it('fleet layers: a repository row is traced to the layer that names the repository', async () => {
+    const { host, stop } = testHost(packagekitPlugin);
+    try {
+      const plugins = [enginePlugin(packagekitPlugin, host)];
+      const layers = [
+        {
+          name: 'local',
+          revision: 0,
+          document: {
+            version: 1 as const,
+            plugins: { packagekit: { packages: { pve: { ensure: 'installed' } } } },
+          },
+        },
+        {
+          name: 'node:n1',
+          revision: 7,
+          document: {
+            version: 1 as const,
+            plugins: { packagekit: { repositories: { pve: PVE } } },
+          },
+        },
+      ];
+      assert.equal(layerOf(plugins, layers, 'packagekit', 'repository:pve'), 'node:n1');
+      assert.equal(layerOf(plugins, layers, 'packagekit', 'pve'), 'local');
+    } finally {
+      await stop();
+    }
   });
 
   it('narrows to the named resources: packages by name, repositories by repository:NAME', () => {
