@@ -59,6 +59,13 @@ function describe(error: ErrorObject): string {
       return `${path}: must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
       return `${path}: must be ${JSON.stringify(params.allowedValue)}`;
+    case 'pattern':
+    case 'maxItems': {
+      // A schema may name what it wants in words (its title) instead of a long regular expression.
+      const title = (error.parentSchema as { title?: unknown } | undefined)?.title;
+      if (typeof title === 'string') return `${path}: must be ${title}`;
+      return `${path}: ${error.message ?? error.keyword}`;
+    }
     case 'required':
       return `${path}: missing required field '${String(params.missingProperty)}'`;
     default:
@@ -79,7 +86,10 @@ export class SchemaChecker {
 
   problems(value: unknown): string[] {
     if (this.validate(value)) return [];
-    return [...new Set((this.validate.errors ?? []).map(describe))];
+    const errors = this.validate.errors ?? [];
+    // "must match then/else schema" only repeats the error found inside then/else.
+    const meaningful = errors.filter((error) => error.keyword !== 'if');
+    return [...new Set((meaningful.length > 0 ? meaningful : errors).map(describe))];
   }
 }
 

@@ -24,14 +24,20 @@ export async function nameHasOwner(bus: SystemBus, name: string): Promise<boolea
 
 /**
  * Starts the real packagekitd on the private bus (it is not activatable there
- * without systemd) and waits until it owns its name.
+ * without systemd) and waits until it owns its name. `env` is added to its
+ * environment, e.g. APT_CONFIG for a private apt configuration.
  */
-export async function startPackageKit(bus: SystemBus, backend: Backend): Promise<ManagedProcess> {
+export async function startPackageKit(
+  bus: SystemBus,
+  backend: Backend,
+  env: Record<string, string> = {},
+): Promise<ManagedProcess> {
+  // --keep-environment: packagekitd passes its environment on to apt (APT_CONFIG).
   const process = start(
     'packagekitd',
     '/usr/libexec/packagekitd',
     [`--backend=${backend}`, '--disable-timer', '--keep-environment'],
-    bus.env,
+    { ...bus.env, ...env },
   );
   await waitFor('packagekitd to own its name', async () => {
     if (!process.running) throw new Error(`packagekitd exited: ${process.output.join('')}`);

@@ -1,8 +1,11 @@
-// `npm run sandbox [-- [--backend apt] [--cockpit]]`: op-dbus for real, in a sandbox. Starts a
-// private system bus, the real packagekitd (dummy backend unless --backend apt),
-// a real systemd user manager, hostnamed, timedated, localed and Open vSwitch (in
-// their own namespaces: the host is not changed) and the built daemon; applies an example
-// document with live progress, then keeps everything running until Ctrl-C.
+// `npm run sandbox [-- [--backend apt [--showcase]] [--cockpit]]`: op-dbus for real,
+// in a sandbox. Starts a private system bus, the real packagekitd (dummy backend
+// unless --backend apt), a real systemd user manager, hostnamed, timedated, localed
+// and Open vSwitch (in their own namespaces: the host is not changed) and the built
+// daemon; applies an example document with live progress, then keeps everything
+// running until Ctrl-C. --showcase applies the Proxmox-style showcase instead (a
+// repository from a local signed archive, its package, unit and a hostname;
+// test/harness/showcase.ts) and undoes it on Ctrl-C.
 // --cockpit also serves the Cockpit page (cockpit-ws on a loopback port) and prints its URL.
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -13,17 +16,26 @@ import { formatProgress, formatResult } from '../../src/cli/format.js';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/api.js';
 import { ALLOW_UNTRUSTED, CLI } from './daemon.js';
 import { allServices } from './all-services.js';
+import { prepareShowcase } from './showcase.js';
 import { startCockpit, type Cockpit } from './cockpit.js';
 import { startStack } from './stack.js';
 
 const { values } = parseArgs({
   options: {
     backend: { type: 'string', default: 'dummy' },
+    showcase: { type: 'boolean', default: false },
     cockpit: { type: 'boolean', default: false },
   },
 });
 const backend = values.backend === 'apt' ? 'apt' : 'dummy';
-const example = `docs/examples/sandbox-${backend}.json`;
+if (values.showcase && backend !== 'apt') {
+  console.error('--showcase installs real packages: it needs --backend apt');
+  process.exit(2);
+}
+const showcase = values.showcase ? await prepareShowcase() : undefined;
+const example = showcase?.documentPath ?? `docs/examples/sandbox-${backend}.json`;
+/** The unit the example document keeps running: the drift demonstration stops it. */
+const demoUnit = showcase?.archive.unitName ?? 'opdbus-demo.service';
 const DEMO_UNIT =
   '[Unit]\nDescription=op-dbus demo\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=default.target\n';
 
@@ -36,7 +48,11 @@ let systemctl = '';
 let vsctl = '';
 const stack = await startStack({
   backend,
-  daemonArgs: backend === 'dummy' ? ALLOW_UNTRUSTED : [],
+  packagekitEnv: showcase?.apt.env,
+  daemonArgs: [
+    ...(backend === 'dummy' ? ALLOW_UNTRUSTED : []),
+    ...(showcase?.apt.daemonArgs ?? []),
+  ],
   services: allServices(
     async (systemd) => {
       await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
@@ -68,6 +84,13 @@ if (backend === 'dummy') {
   );
 }
 
+// The showcase's document has no bridge: its drift demonstration is the unit alone.
+const driftHeading = showcase
+  ? "Drift correction: stop the demo unit behind the daemon's back and watch it come back:"
+  : "Drift correction: stop the demo unit, or delete the bridge's port, behind the daemon's\nback and watch them come back:";
+const bridgeDrift = showcase
+  ? ''
+  : `\n  ${vsctl} del-port vmbr0 vmbr0-mgmt\n  ${vsctl} list-ports vmbr0`;
 console.log(`
 op-dbus is running on a private system bus. In another shell, try:
 
@@ -83,18 +106,16 @@ op-dbus is running on a private system bus. In another shell, try:
   node ${CLI} watch                     (follows Progress and DriftDetected)
   node ${CLI} history --verify
 
-Drift correction: stop the demo unit, or delete the bridge's port, behind the daemon's
-back and watch them come back:
+${driftHeading}
 
-  ${systemctl} stop opdbus-demo.service
-  ${systemctl} is-active opdbus-demo.service
-  ${vsctl} del-port vmbr0 vmbr0-mgmt
-  ${vsctl} list-ports vmbr0
+  ${systemctl} stop ${demoUnit}
+  ${systemctl} is-active ${demoUnit}${bridgeDrift}
 
   tail -f ${logFile}     (the daemon's log, JSON lines)
 
 Press Ctrl-C here to stop and tear everything down.
 `);
+if (showcase) console.log(`${showcase.howToLook(systemctl)}\n`);
 let cockpit: Cockpit | undefined;
 if (values.cockpit) {
   try {
@@ -117,6 +138,16 @@ await new Promise<void>((resolve) => {
   process.once('SIGTERM', () => resolve());
 });
 console.log('\nStopping...');
+if (showcase) {
+  console.log(`Applying ${showcase.cleanupPath}:`);
+  const undone = await applyAndWait(
+    stack.client,
+    await readFile(showcase.cleanupPath, 'utf8'),
+    () => undefined,
+  );
+  console.log(formatResult(undone.state, undone.result));
+}
 await cockpit?.stop();
 await stack.stop();
+await showcase?.teardown();
 console.log('Sandbox stopped.');

@@ -13,6 +13,8 @@ export interface Stoppable {
 export interface StackOptions {
   /** PackageKit backend; 'none' starts no packagekitd (PackageKit absent). */
   backend?: Backend | 'none';
+  /** Added to packagekitd's environment (e.g. APT_CONFIG: see packagekit-apt-config.ts). */
+  packagekitEnv?: Record<string, string>;
   daemonArgs?: string[];
   /**
    * More real services to start on the private bus before the daemon (systemd user
@@ -44,7 +46,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const started: Stoppable[] = [bus];
   try {
     const backend = options.backend ?? 'dummy';
-    const packagekit = backend === 'none' ? undefined : await startPackageKit(bus, backend);
+    const packagekit =
+      backend === 'none' ? undefined : await startPackageKit(bus, backend, options.packagekitEnv);
     if (packagekit) started.unshift(packagekit);
     const services = options.services ? await options.services(bus) : { stoppables: [] };
     started.unshift(...[...services.stoppables].reverse());

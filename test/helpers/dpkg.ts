@@ -13,3 +13,22 @@ export function restorePackage(name: string, wasInstalled: boolean): void {
     stdio: 'ignore',
   });
 }
+
+/** Whether dpkg knows the package at all (installed, or removed with its configuration kept). */
+export function dpkgKnows(name: string): boolean {
+  const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+  return result.status === 0 && !result.stdout.includes('not-installed');
+}
+
+/**
+ * Puts a package back the way the test found it, including a package dpkg did
+ * not know at all before: then its leftover configuration is purged too.
+ */
+export function restorePackageFully(
+  name: string,
+  before: { installed: boolean; known: boolean },
+): void {
+  restorePackage(name, before.installed);
+  if (!before.known && dpkgKnows(name))
+    execFileSync('dpkg', ['--purge', name], { stdio: 'ignore' });
+}

@@ -8,13 +8,16 @@ import { dirname, join } from 'node:path';
  * preferences (which candidate wins). dpkg and apt replace files by rename, so
  * each one's inode, size, mtime and ctime (nanoseconds) change with every write.
  */
-export function aptStatePaths(dpkgStatusFile: string): string[] {
+export function aptStatePaths(
+  dpkgStatusFile: string,
+  apt: { sourcesDir: string; sourcesList: string; listsDir: string },
+): string[] {
   return [
     dpkgStatusFile,
     join(dirname(dpkgStatusFile), 'updates'),
-    '/var/lib/apt/lists',
-    '/etc/apt/sources.list',
-    '/etc/apt/sources.list.d',
+    apt.listsDir,
+    apt.sourcesList,
+    apt.sourcesDir,
     '/etc/apt/preferences',
     '/etc/apt/preferences.d',
   ];

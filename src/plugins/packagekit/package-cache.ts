@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ObservationCache } from '../shared/observation-cache.js';
-import { aptStatePaths, aptStateStamp } from './apt-state-stamp.js';
+import { aptStateStamp } from './apt-state-stamp.js';
 import type { PackageState } from './plan.js';
 
 /** Without any announcement, a Resolve answer is trusted this long at most. */
@@ -14,16 +14,14 @@ const MAX_AGE_MS = 5 * 60_000;
  */
 export class PackageCache {
   readonly entries = new ObservationCache<PackageState>({ maxAgeMs: MAX_AGE_MS });
-  private readonly paths: string[];
   private stamp: string | undefined;
   private watching = false;
 
+  /** `paths`: what the answers depend on (apt-state-stamp.ts's aptStatePaths). */
   constructor(
-    dpkgStatusFile: string,
+    private readonly paths: readonly string[],
     private readonly log: Logger,
-  ) {
-    this.paths = aptStatePaths(dpkgStatusFile);
-  }
+  ) {}
 
   /** The signals that announce change are subscribed: entries may be kept from now on. */
   startWatching(): void {

@@ -93,6 +93,19 @@ export class PackageKitClient {
     return this.run('RemovePackages', 'tasbb', [flags, ids, false, autoremove], signal, onEvent);
   }
 
+  /**
+   * Downloads the package lists of every configured repository (apt-get update).
+   * force false: apt still fetches what changed, and a repository it has no lists
+   * for yet; it only skips the ones that are up to date.
+   */
+  refreshCache(
+    force: boolean,
+    signal: AbortSignal,
+    onEvent: (e: TransactionEvent) => void,
+  ): Promise<PkPackage[]> {
+    return this.run('RefreshCache', 'b', [force], signal, onEvent);
+  }
+
   /** PackageKit left (or a new one came): transactions of the old one will never finish. */
   private onOwnerChanged(owner: string | undefined): void {
     if (this.running.size === 0) return;

@@ -119,7 +119,7 @@ export function planPackages(
   desired: PackageKitSection,
   observed: ObservedPackages,
 ): PackageChange[] {
-  return Object.entries(desired.packages).map(([name, spec]) =>
+  return Object.entries(desired.packages ?? {}).map(([name, spec]) =>
     planOne(name, spec, observed.get(name) ?? { installed: undefined, available: [] }),
   );
 }

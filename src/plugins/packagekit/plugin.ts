@@ -1,20 +1,16 @@
 import type { Logger } from 'pino';
 import type { Capture, Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
-import { errorMessage, failureKindOf } from '../../errors.js';
 import type { PluginHost } from '../definition.js';
 import { ChangeFeed } from '../shared/change-feed.js';
-import { capturePackages } from './capture.js';
+import { captureSection } from './capture.js';
 import { readThrough } from '../shared/observation-cache.js';
 import { abortable, ServiceSlots, SingleFlight } from '../shared/service-slots.js';
+import { aptStatePaths } from './apt-state-stamp.js';
 import { watchDpkgStatus } from './dpkg-watch.js';
 import { Filter, Info, TransactionFlag } from './enums.js';
 import { PackageCache } from './package-cache.js';
-import {
-  PACKAGEKIT_NAME,
-  PackageKitClient,
-  type PkPackage,
-  type TransactionEvent,
-} from './packagekit-client.js';
+import { applyPackageChanges, type PackageTransactions } from './package-step.js';
+import { PACKAGEKIT_NAME, PackageKitClient, type PkPackage } from './packagekit-client.js';
 import {
   groupByName,
   planPackages,
@@ -23,21 +19,38 @@ import {
   type PackageState,
 } from './plan.js';
 import { progressReporter } from './progress.js';
+import { SourcesChangeFeed } from './repositories/change-feed.js';
+import { observeRepositories, type AptLocation } from './repositories/observe.js';
+import { queryRepositories } from './repositories/query.js';
+import { readSourcesState } from './repositories/sources-state.js';
+import { applyRepositoryStep } from './repository-step.js';
 import { ResolveBatcher } from './resolve-batcher.js';
 import type { PackageKitConfig, PackageKitSection } from './schema.js';
+import {
+  isRepositoryChange,
+  narrowSection,
+  planSection,
+  sectionResources,
+  type ObservedSection,
+  type SectionChange,
+} from './section.js';
 
 /**
- * Packages through PackageKit only (never apt-get or dpkg): one Resolve for the
- * whole document, then one InstallPackages and one RemovePackages transaction.
- * Resolve answers are cached per name (PackageCache) until apt's or dpkg's files
- * change or the change feed says so, so a no-op Plan asks PackageKit nothing.
+ * Repositories and packages through PackageKit only (never apt-get or dpkg).
+ * An apply writes op-dbus's own .sources files, refreshes the package lists
+ * once when a repository changed (RefreshCache), then runs one InstallPackages
+ * and one RemovePackages transaction. Resolve answers are cached per name
+ * (PackageCache) until apt's or dpkg's files change or the change feed says
+ * so, so a no-op Plan asks PackageKit nothing.
  */
-export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPackages> {
+export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedSection> {
   readonly changes = new ChangeFeed();
   private client: PackageKitClient | undefined;
   private readonly trustFlag: bigint;
   private readonly log: Logger;
   private readonly cache: PackageCache;
+  private readonly apt: AptLocation;
+  private readonly sourcesFeed: SourcesChangeFeed;
   private unsubscribes: (() => void)[] = [];
   /** The daemon's own transactions open at once (PackageKit caps them per uid). */
   private readonly slots: ServiceSlots;
@@ -47,10 +60,17 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
   private readonly lifetime = new AbortController();
 
   constructor(private readonly host: PluginHost<PackageKitConfig>) {
+    const { config } = host;
     this.log = host.log;
-    this.trustFlag = host.config.onlyTrusted ? TransactionFlag.onlyTrusted : TransactionFlag.none;
-    this.cache = new PackageCache(host.config.dpkgStatusFile, this.log);
-    this.slots = new ServiceSlots(host.config.maxTransactions);
+    this.trustFlag = config.onlyTrusted ? TransactionFlag.onlyTrusted : TransactionFlag.none;
+    this.apt = {
+      sourcesDir: config.sourcesDir,
+      mainList: config.sourcesList,
+      listsDir: config.listsDir,
+    };
+    this.cache = new PackageCache(aptStatePaths(config.dpkgStatusFile, config), this.log);
+    this.sourcesFeed = new SourcesChangeFeed(this.apt, this.log);
+    this.slots = new ServiceSlots(config.maxTransactions);
     this.reads = new ResolveBatcher((takeNames) =>
       this.slots.run('read', this.lifetime.signal, () =>
         this.pk.resolve(takeNames(), Filter.none, this.lifetime.signal),
@@ -59,9 +79,10 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
   }
 
   /**
-   * The change feed gathers everything that says "packages may have changed":
-   * a transaction someone else ran, PackageKit restarting, dpkg's status file.
-   * The cache listens to it, and only then keeps anything.
+   * The change feed gathers everything that says "packages or repositories may
+   * have changed": a transaction someone else ran, PackageKit restarting, dpkg's
+   * status file, apt's sources folder. The cache listens to it, and only then
+   * keeps anything.
    */
   async start(): Promise<void> {
     const connection = await this.host.connect(this.host.config.bus);
@@ -73,13 +94,16 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
       this.client.watchForeignTransactions(() => this.changes.publish('all')),
       peer.onOwnerChanged(() => this.changes.publish('all')),
       watchDpkgStatus(this.host.config.dpkgStatusFile, this.log, () => this.changes.publish('all')),
+      this.sourcesFeed.subscribe((scope) => this.changes.publish(scope)),
     ];
+    this.sourcesFeed.start();
     this.cache.startWatching();
   }
 
   stop(): Promise<void> {
     this.lifetime.abort(new Error('the packagekit plugin stopped'));
     this.cache.stopWatching();
+    this.sourcesFeed.stop();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
     this.changes.clear();
@@ -92,13 +116,24 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
     return this.client;
   }
 
+  /** apt's sources only when the section names repositories; packages through the cache. */
+  async observe(desired: PackageKitSection, ctx: PluginContext): Promise<ObservedSection> {
+    const repositories = desired.repositories
+      ? await observeRepositories(desired.repositories, this.apt)
+      : undefined;
+    return { packages: await this.observePackages(desired, ctx), repositories };
+  }
+
   /**
    * Cached names (found or not found) come from memory; the others are read with
    * one Resolve: the job's own, in a job slot, or a read's, shared with every
    * concurrent read (ResolveBatcher) in the read slots.
    */
-  async observe(desired: PackageKitSection, ctx: PluginContext): Promise<ObservedPackages> {
-    const names = Object.keys(desired.packages);
+  private async observePackages(
+    desired: PackageKitSection,
+    ctx: PluginContext,
+  ): Promise<ObservedPackages> {
+    const names = Object.keys(desired.packages ?? {});
     if (names.length === 0) return new Map();
     this.cache.revalidate();
     const resolve = (missing: string[]): Promise<PkPackage[]> =>
@@ -112,109 +147,138 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
     return new Map(names.map((name) => [name, values.get(name) ?? emptyState()]));
   }
 
-  plan(desired: PackageKitSection, observed: ObservedPackages): PackageChange[] {
-    return planPackages(desired, observed);
+  plan(desired: PackageKitSection, observed: ObservedSection): SectionChange[] {
+    return planSection(desired, observed);
   }
 
+  /**
+   * Repositories, then (when one changed or has no lists) one refresh, then
+   * packages. After a refresh every package change is planned again from a
+   * fresh Resolve: a package no repository had before may be there now, and
+   * one that still is not fails as "not found after refreshing".
+   */
   async apply(
-    changes: PackageChange[],
+    changes: SectionChange[],
     desired: PackageKitSection,
-    _observed: ObservedPackages,
+    _observed: ObservedSection,
     ctx: PluginContext,
   ): Promise<ResourceOutcome[]> {
-    const unresolvable = changes.filter((change) => change.packageId === undefined);
-    const installs = changes.filter((c) => c.packageId !== undefined && c.action !== 'remove');
-    const removals = changes.filter((c) => c.packageId !== undefined && c.action === 'remove');
+    const repositoryChanges = changes.filter(isRepositoryChange);
+    let packageChanges = changes.filter((c): c is PackageChange => !isRepositoryChange(c));
     // Whatever happens below, what we knew is stale (dependencies change too).
     this.cache.drop('own transaction');
-    const outcomes: ResourceOutcome[] = unresolvable.map((change) => ({
-      resource: change.resource,
-      outcome: 'failed',
-      action: change.action,
-      error: change.reason ?? `'${change.resource}' cannot be found in any repository`,
-      failure: 'terminal',
-    }));
-    if (installs.length > 0) {
-      const downgrade = installs.some((c) => c.action === 'change-version');
-      const flags = downgrade ? this.trustFlag | TransactionFlag.allowDowngrade : this.trustFlag;
-      outcomes.push(
-        ...(await this.transact(installs, ctx, (ids, onEvent) =>
-          this.slots.run('job', ctx.signal, () =>
-            this.pk.installPackages(ids, flags, ctx.signal, onEvent),
-          ),
-        )),
+    const outcomes: ResourceOutcome[] = [];
+    let refreshed: { error: string | undefined } | undefined;
+    if (repositoryChanges.length > 0) {
+      const step = await applyRepositoryStep(
+        repositoryChanges,
+        desired.repositories ?? {},
+        this.apt,
+        (stepCtx) => this.refreshCache(stepCtx),
+        ctx,
       );
+      outcomes.push(...step.outcomes);
+      if (step.refreshed) {
+        refreshed = { error: step.refreshError };
+        this.cache.drop('package lists refreshed');
+        packageChanges = await this.planAgain(packageChanges, desired, ctx);
+      }
     }
-    // One RemovePackages per autoremove choice (the flag is per transaction).
-    for (const autoremove of [false, true]) {
-      const batch = removals.filter(
-        (c) => (desired.packages[c.resource]?.autoremove ?? false) === autoremove,
-      );
-      if (batch.length === 0) continue;
-      outcomes.push(
-        ...(await this.transact(batch, ctx, (ids, onEvent) =>
-          this.slots.run('job', ctx.signal, () =>
-            this.pk.removePackages(ids, this.trustFlag, autoremove, ctx.signal, onEvent),
-          ),
-        )),
-      );
-    }
+    outcomes.push(
+      ...(await applyPackageChanges(
+        packageChanges,
+        this.transactions(),
+        (name) => desired.packages?.[name]?.autoremove ?? false,
+        ctx,
+        refreshed,
+      )),
+    );
     this.cache.drop('own transaction');
     return outcomes;
   }
 
-  capture(desired: PackageKitSection, observed: ObservedPackages): Capture<PackageKitSection> {
-    return capturePackages(desired, observed);
+  /** RefreshCache (apt-get update) in a job slot, with its progress. */
+  private async refreshCache(ctx: PluginContext): Promise<void> {
+    ctx.progress({ resource: '', phase: 'refreshing', percent: 0, message: 'refresh-cache' });
+    await this.slots.run('job', ctx.signal, () =>
+      this.pk.refreshCache(false, ctx.signal, progressReporter(new Set(), ctx)),
+    );
   }
 
-  narrow(desired: PackageKitSection, resources: readonly string[]): PackageKitSection {
-    const wanted = new Set(resources);
-    return {
+  /** The package changes planned again from one fresh Resolve (after a refresh). */
+  private async planAgain(
+    changes: PackageChange[],
+    desired: PackageKitSection,
+    ctx: PluginContext,
+  ): Promise<PackageChange[]> {
+    if (changes.length === 0) return changes;
+    const names = changes.map((change) => change.resource);
+    const packages = await this.slots.run('job', ctx.signal, () =>
+      this.pk.resolve(names, Filter.none, ctx.signal),
+    );
+    const wanted = new Set(names);
+    const section = {
       packages: Object.fromEntries(
-        Object.entries(desired.packages).filter(([name]) => wanted.has(name)),
+        Object.entries(desired.packages ?? {}).filter(([name]) => wanted.has(name)),
       ),
+    };
+    return planPackages(section, groupByName(names, packages));
+  }
+
+  private transactions(): PackageTransactions {
+    return {
+      install: (ids, allowDowngrade, ctx, onEvent) => {
+        const flags = allowDowngrade
+          ? this.trustFlag | TransactionFlag.allowDowngrade
+          : this.trustFlag;
+        return this.slots.run('job', ctx.signal, () =>
+          this.pk.installPackages(ids, flags, ctx.signal, onEvent),
+        );
+      },
+      remove: (ids, autoremove, ctx, onEvent) =>
+        this.slots.run('job', ctx.signal, () =>
+          this.pk.removePackages(ids, this.trustFlag, autoremove, ctx.signal, onEvent),
+        ),
     };
   }
 
-  /** Concurrent queries share one GetPackages. */
+  capture(desired: PackageKitSection, observed: ObservedSection): Capture<PackageKitSection> {
+    return captureSection(desired, observed);
+  }
+
+  /** For fleet layers: which layer a plan row comes from (repositories are repository:NAME). */
+  resources(section: PackageKitSection): string[] {
+    return sectionResources(section);
+  }
+
+  narrow(desired: PackageKitSection, resources: readonly string[]): PackageKitSection {
+    return narrowSection(desired, resources);
+  }
+
+  /**
+   * Installed packages (concurrent queries share one GetPackages) and the
+   * repositories op-dbus manages, read back from its own files.
+   */
   async query(ctx: PluginContext): Promise<PackageKitSection> {
     const listing = this.installedList.run('installed', () =>
       this.slots.run(ctx.priority, this.lifetime.signal, () =>
         this.pk.getPackages(Filter.installed, this.lifetime.signal),
       ),
     );
-    const installed = await abortable(listing, ctx.signal);
+    const [installed, sources] = await Promise.all([
+      abortable(listing, ctx.signal),
+      readSourcesState(this.apt, []),
+    ]);
     const names = [
       ...new Set(installed.filter((pkg) => pkg.info === Info.installed).map((pkg) => pkg.name)),
     ].sort();
-    return {
-      packages: Object.fromEntries(names.map((name) => [name, { ensure: 'installed' as const }])),
-    };
-  }
-
-  /** Runs one transaction for a batch of changes; a failure fails every change in it. */
-  private async transact(
-    changes: PackageChange[],
-    ctx: PluginContext,
-    run: (ids: string[], onEvent: (event: TransactionEvent) => void) => Promise<PkPackage[]>,
-  ): Promise<ResourceOutcome[]> {
-    const ids = changes.map((change) => change.packageId as string);
-    const names = new Set(changes.map((change) => change.resource));
-    try {
-      await run(ids, progressReporter(names, ctx));
-      return changes.map(({ resource, action }) => ({ resource, outcome: 'changed', action }));
-    } catch (err) {
-      if (ctx.signal.aborted) throw err;
-      const error = errorMessage(err);
-      const failure = failureKindOf(err);
-      return changes.map(({ resource, action }) => ({
-        resource,
-        outcome: 'failed',
-        action,
-        error,
-        failure,
-      }));
-    }
+    const packages = Object.fromEntries(
+      names.map((name) => [name, { ensure: 'installed' as const }]),
+    );
+    const { repositories, skipped } = queryRepositories(sources);
+    for (const { name, problem } of skipped)
+      ctx.log.warn({ repository: name, problem }, 'managed repository file left out of Query');
+    return Object.keys(repositories).length > 0 ? { repositories, packages } : { packages };
   }
 }
 

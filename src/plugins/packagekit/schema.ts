@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { SCHEMA_BASE_URL } from '../../document/document.js';
+import { RepositoriesMap } from './repositories/schema.js';
 
 /**
  * Package names as Debian and RPM distributions allow them: letters, digits and
@@ -44,10 +45,14 @@ export const PackageSpec = Type.Object(
 
 export const PackageKitSection = Type.Object(
   {
-    packages: Type.Record(Type.String({ pattern: PACKAGE_NAME_PATTERN }), PackageSpec, {
-      description: 'Packages by name.',
-      additionalProperties: false,
-    }),
+    // Before packages: an apply writes repositories, refreshes, then installs.
+    repositories: Type.Optional(RepositoriesMap),
+    packages: Type.Optional(
+      Type.Record(Type.String({ pattern: PACKAGE_NAME_PATTERN }), PackageSpec, {
+        description: 'Packages by name.',
+        additionalProperties: false,
+      }),
+    ),
   },
   {
     $id: `${SCHEMA_BASE_URL}/packagekit.schema.json`,
@@ -75,6 +80,21 @@ export const PackageKitConfig = Type.Object(
       minLength: 1,
       description: "dpkg's status file, watched for changes made with dpkg or apt-get directly.",
     }),
+    sourcesDir: Type.String({
+      pattern: '^/',
+      description:
+        "apt's sources folder (Dir::Etc::sourceparts), where op-dbus writes op-dbus-NAME.sources.",
+    }),
+    sourcesList: Type.String({
+      pattern: '^/',
+      description:
+        "apt's main sources list (Dir::Etc::sourcelist); only read, to find repositories configured twice.",
+    }),
+    listsDir: Type.String({
+      pattern: '^/',
+      description:
+        "apt's package lists (Dir::State::lists); a repository without lists there is refreshed.",
+    }),
     maxTransactions: Type.Integer({
       minimum: 2,
       maximum: 16,
@@ -91,5 +111,8 @@ export const PACKAGEKIT_DEFAULTS: PackageKitConfig = {
   bus: 'system',
   onlyTrusted: true,
   dpkgStatusFile: '/var/lib/dpkg/status',
+  sourcesDir: '/etc/apt/sources.list.d',
+  sourcesList: '/etc/apt/sources.list',
+  listsDir: '/var/lib/apt/lists',
   maxTransactions: 2,
 };

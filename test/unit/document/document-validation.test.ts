@@ -184,4 +184,36 @@ describe('document validation', () => {
       /unknown plugin 'packagekit' \(known: other\)/,
     );
   });
+
+  it('says what a titled pattern wants in words, and drops if/then noise', () => {
+    const titled = new DocumentValidator(
+      buildDocumentSchema([
+        {
+          name: 'other',
+          schema: Type.Object(
+            { code: Type.String({ pattern: '^[a-z]+$', title: 'lower-case letters' }) },
+            {
+              additionalProperties: false,
+              if: { type: 'object', properties: { code: { const: 'x' } }, required: ['code'] },
+              then: { type: 'object', properties: { code: { type: 'string', maxLength: 0 } } },
+            },
+          ),
+        },
+      ]),
+    );
+    const problems = (text: string): string => {
+      try {
+        titled.parse(text);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return assert.fail('accepted');
+    };
+    const bad = problems('{"version":1,"plugins":{"other":{"code":"A1"}}}');
+    assert.match(bad, /\/plugins\/other\/code: must be lower-case letters/);
+    assert.doesNotMatch(bad, /\^\[a-z\]/);
+    const conditional = problems('{"version":1,"plugins":{"other":{"code":"x"}}}');
+    assert.match(conditional, /\(1 problem\)/);
+    assert.doesNotMatch(conditional, /"then"/);
+  });
 });

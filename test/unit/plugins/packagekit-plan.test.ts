@@ -18,7 +18,7 @@ const RESOLVED = [
   installed('hello;2.10-3;amd64;manual:debian-oldstable-main'),
 ];
 
-function plan(packages: PackageKitSection['packages']) {
+function plan(packages: NonNullable<PackageKitSection['packages']>) {
   const observed = groupByName(Object.keys(packages), RESOLVED);
   // Versions only, so the table stays readable; the full shapes are checked below.
   return planPackages({ packages }, observed).map(
@@ -36,7 +36,7 @@ function plan(packages: PackageKitSection['packages']) {
 describe('packagekit planning (pure)', () => {
   const table: [
     string,
-    PackageKitSection['packages'],
+    NonNullable<PackageKitSection['packages']>,
     {
       action: string;
       from: string | null;
