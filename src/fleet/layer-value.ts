@@ -60,7 +60,9 @@ export function decodeLayerValue(value: Buffer | string, kind: 'group' | 'node')
   if (!Object.hasOwn(parsed, 'rollout')) return { ok: true, document: parsed, rollout: {} };
   const { rollout, ...document } = parsed as Record<string, unknown>;
   if (kind === 'node') return refused('/rollout: only a group document carries rollout settings');
-  const problems = rolloutChecker.problems(rollout).map((p) => `/rollout${p.replace(/^\/$/, '')}`);
+  const problems = rolloutChecker
+    .problems(rollout)
+    .map((p) => (p.startsWith('/:') ? `/rollout${p.slice(1)}` : `/rollout${p}`));
   if (problems.length > 0) return refused(...problems);
   return { ok: true, document, rollout: rollout as RolloutSettings };
 }

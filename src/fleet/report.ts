@@ -60,10 +60,12 @@ export const NodeReportSchema = Type.Object(
     layers: Type.Record(
       Type.String({ pattern: '^(group|node):[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }),
       LayerReportSchema,
+      { additionalProperties: false },
     ),
     conditions: Type.Record(
       Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{0,63}$' }),
       ConditionReportSchema,
+      { additionalProperties: false },
     ),
     lastResult: Type.Unknown(),
     ledgerHead: Type.String({ maxLength: 128 }),
