@@ -186,6 +186,42 @@ describe('fleet agents on a three-member etcd cluster', () => {
     await cluster.restartMember(killed);
   });
 
+  it('an agent cut off from etcd resumes its watch from the last revision it saw', async () => {
+    await cluster.restartAll();
+    const prefix = freshPrefix();
+    const keys = new FleetKeys(prefix);
+    const first = await publish(keys, { group: 'web' }, motd('one'));
+    const only = settingsFor(cluster, prefix, 'n1', ['web'], {
+      endpoints: [cluster.endpoints[1] as string],
+    });
+    const n1 = await startAgent(only, new FakeFleetLayers());
+    running.push(n1);
+    await waitForReport(
+      admin,
+      keys,
+      'n1',
+      'first',
+      (r) => r.layers['group:web']?.revision === first.revision,
+    );
+    await cluster.killMember(1);
+    await waitFor('agent to notice', () => !n1.agent.connection().connected);
+    const missed = await publish(keys, { group: 'web' }, motd('published while cut off'));
+    await cluster.restartMember(1);
+    // No compaction: the resumed watch (not a fresh read) must deliver what was missed.
+    await waitForReport(
+      admin,
+      keys,
+      'n1',
+      `revision ${missed.revision}`,
+      (r) => r.layers['group:web']?.revision === missed.revision,
+    );
+    assert.deepEqual(
+      n1.fake.applied.map((a) => a.revision),
+      [first.revision, missed.revision],
+    );
+    await stopAll([n1]);
+  });
+
   it('a watch that must resume at a compacted revision reads every layer again', async () => {
     await cluster.restartAll();
     const prefix = freshPrefix();
