@@ -11,7 +11,7 @@ if ! dpkg-query -W -f='${Status}' openvswitch-switch 2>/dev/null | grep -q 'inst
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openvswitch-switch
 fi
-packages=(dbus dbus-bin packagekit packagekit-tools polkitd systemd)
+packages=(dbus dbus-bin packagekit packagekit-tools polkitd systemd etcd-server etcd-client openssl)
 # The Cockpit page's browser test. Without their recommends: those pull in udev,
 # which upgrades systemd in place (see ../shared/ENVIRONMENT.md).
 lean_packages=(cockpit-ws cockpit-bridge chromium)

@@ -16,6 +16,11 @@ export interface EtcdClusterOptions {
   tls?: boolean;
   /** etcd auth on: a `root` user with a password; users and roles via `etcdctl`. */
   auth?: boolean;
+  /**
+   * Folder for the scratch folder (default the system's temporary folder). `/dev/shm`
+   * takes fsync out of the figures: on this project's VMs a put costs ~28 ms on disk.
+   */
+  dataIn?: string;
 }
 
 /** A grant for `etcdctl role grant-permission`: a key, or every key under a prefix. */
@@ -96,7 +101,7 @@ interface Member {
 
 export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
   const count = options.members ?? 3;
-  const dir = await mkdtemp(join(tmpdir(), 'opdbus-etcd-'));
+  const dir = await mkdtemp(join(options.dataIn ?? tmpdir(), 'opdbus-etcd-'));
   const scheme = options.tls ? 'https' : 'http';
   const members: Member[] = [];
   for (let i = 0; i < count; i++) {
