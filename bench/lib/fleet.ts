@@ -57,7 +57,7 @@ export async function fleetSimulation(options: {
           },
           fleet: new FakeFleetLayers(),
           log,
-          client: clients[i % clients.length] as Etcd3,
+          client: clients[i % clients.length],
           onConnection: (state) => {
             if (state.connected && !seen) {
               seen = true;
