@@ -87,7 +87,14 @@ export class LeaseKeeper {
     }
     this.leaseId = ID;
     this.lastRenewal = Date.now();
-    await this.hooks.granted(ID);
+    try {
+      await this.hooks.granted(ID);
+    } catch (err) {
+      // The alive key was not written: start over with a new lease at the next tick.
+      this.leaseId = undefined;
+      await this.client.leaseClient.leaseRevoke({ ID }).catch(() => undefined);
+      throw err;
+    }
   }
 
   private async renew(id: string): Promise<void> {

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import { FleetKeys } from '../../src/fleet/keys.js';
 import { PublishError, publishLayer } from '../../src/fleet/publish.js';
-import { fleetStatus } from '../../src/fleet/status.js';
+import { fleetStatus, formatStatusLine } from '../../src/fleet/status.js';
+import { watchReports, type ReportNotice } from '../../src/fleet/watch-reports.js';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd.js';
 import { waitFor } from '../harness/processes.js';
 import { FakeFleetLayers, motd, validateDocument } from '../helpers/fake-fleet-layers.js';
@@ -266,6 +267,12 @@ describe('fleet rollouts, liveness and the CLI functions on a real etcd cluster'
         (r) => r.layers['group:web']?.outcome === 'done',
       );
     const healthy = await fleetStatus(admin, keys, { lagMs: 60_000 });
+    const [firstNode] = healthy.nodes;
+    assert.ok(firstNode);
+    assert.match(
+      formatStatusLine(firstNode),
+      /^n1 {2}alive {2}group:web \d+\/\d+ done .*FleetConnected=True/,
+    );
     assert.deepEqual(
       healthy.nodes.map((n) => [n.node, n.problems]),
       [
@@ -274,6 +281,26 @@ describe('fleet rollouts, liveness and the CLI functions on a real etcd cluster'
       ],
     );
     assert.equal(healthy.exitCode, 0);
+    // `fleet watch`: a new report, then the alive key going when the node stops.
+    const notices: ReportNotice[] = [];
+    const stopWatching = await watchReports(
+      admin,
+      keys,
+      (n) => notices.push(n),
+      () => undefined,
+    );
+    const third = await publish(keys, { group: 'web' }, motd('c'));
+    await waitFor('n1 report with the new revision', () =>
+      notices.some(
+        (n) =>
+          n.node === 'n1' &&
+          typeof n.report === 'object' &&
+          n.report.ok &&
+          n.report.report.layers['group:web']?.revision === third.revision,
+      ),
+    );
     await stopAll(agents);
+    await waitFor('alive keys gone', () => notices.filter((n) => n.report === 'gone').length === 2);
+    stopWatching();
   });
 });
