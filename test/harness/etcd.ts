@@ -229,7 +229,15 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     return out.header.revision;
   };
 
+  // Members run in their own process group (start()): if this process exits without
+  // stop() (an uncaught error), take them along rather than leave a cluster behind.
+  const killOnExit = (): void => {
+    for (const member of members) if (member.process?.running) member.process.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
   const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
     await Promise.all(members.map((m) => m.process?.stop(2_000) ?? Promise.resolve(null)));
     await rm(dir, { recursive: true, force: true });
   };
