@@ -11,8 +11,9 @@ if ! dpkg-query -W -f='${Status}' openvswitch-switch 2>/dev/null | grep -q 'inst
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openvswitch-switch
 fi
-# apt-utils, gpg and gpg-agent build the showcase's signed apt archive.
-packages=(dbus dbus-bin packagekit packagekit-tools polkitd systemd apt-utils gpg gpg-agent)
+# apt-utils, gpg and gpg-agent build the showcase's signed apt archive; etcd and openssl
+# run the fleet tests' cluster and make its certificates.
+packages=(dbus dbus-bin packagekit packagekit-tools polkitd systemd apt-utils gpg gpg-agent etcd-server etcd-client openssl)
 # The Cockpit page's browser test. Without their recommends: those pull in udev,
 # which upgrades systemd in place (see ../shared/ENVIRONMENT.md).
 lean_packages=(cockpit-ws cockpit-bridge chromium)
