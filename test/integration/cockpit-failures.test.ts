@@ -64,9 +64,13 @@ describe(
       await all?.stop();
     });
 
-    /** cockpit-ws as `nobody`: its page talks D-Bus as uid 65534, whom polkit does not authorize. */
-    async function nobodyCockpit(): Promise<Cockpit> {
-      asNobody ??= await startCockpit(stack.bus, 'nobody');
+    /**
+     * A fresh cockpit-ws as `nobody` (the one before is stopped): its page talks
+     * D-Bus as uid 65534, whom polkit does not authorize.
+     */
+    async function freshNobodyCockpit(): Promise<Cockpit> {
+      await asNobody?.stop();
+      asNobody = await startCockpit(stack.bus, 'nobody');
       return asNobody;
     }
 
@@ -75,7 +79,7 @@ describe(
       const outcome = await applyAndWait(stack.client, JSON.stringify(BASE), () => undefined);
       assert.equal(outcome.state, 'done', outcome.result);
       await page?.close();
-      const cockpit = session === 'root' ? all.cockpit : await nobodyCockpit();
+      const cockpit = session === 'root' ? all.cockpit : await freshNobodyCockpit();
       page = await openPage(all.browser, cockpit.pageUrl);
       return page;
     }
@@ -145,7 +149,7 @@ describe(
 
     it('Cancel stops the running job; without admin rights it is refused as a message', async () => {
       const admin = await fromBase();
-      const nobody = await openPage(all.browser, (await nobodyCockpit()).pageUrl);
+      const nobody = await openPage(all.browser, (await freshNobodyCockpit()).pageUrl);
       try {
         const job = await stack.client.apply(
           JSON.stringify(documentWith({ units: { [LONG]: { active_state: 'active' } } })),
