@@ -4,16 +4,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { applyAndWait } from '../../src/cli/client.js';
-import { allServices } from '../harness/all-services.js';
-import { ALLOW_UNTRUSTED } from '../harness/daemon.js';
-import { chromiumInstalled, startBrowser, waitForText, type Browser } from '../harness/browser.js';
-import { cockpitInstalled, startCockpit, type Cockpit } from '../harness/cockpit.js';
-import { startPolkit } from '../harness/polkit.js';
-import { startPackageKit } from '../harness/packagekit.js';
-import { startStack, type Stack, type Stoppable } from '../harness/stack.js';
+import { waitForText } from '../harness/browser.js';
+import { startCockpit } from '../harness/cockpit.js';
+import type { Stack } from '../harness/stack.js';
 import type { SystemdUser } from '../harness/systemd-user.js';
 import { jobIdOf } from '../helpers/bus-client.js';
 import { openPage, screenshot, setDocument, tableRows } from '../helpers/cockpit-page.js';
+import {
+  browserTestsMissing,
+  startCockpitStack,
+  type CockpitStack,
+} from '../helpers/cockpit-stack.js';
 
 // The op-dbus page served by the real cockpit-ws, driven in Debian's chromium,
 // against the real daemon with a systemd user manager, hostnamed and PackageKit's
@@ -39,65 +40,26 @@ function documentWith(extra: { units?: object; hostname?: object } = {}): object
 }
 const BASE = documentWith();
 
-// The real polkitd with op-dbus's actions: as an administrator might, the rule lets
-// the user 'daemon' (uid 1) apply and reconcile; anyone else who is not root gets
-// the actions' defaults (auth_admin_keep), i.e. no without an agent.
-const POLKIT_RULES = `polkit.addRule(function (action, subject) {
-  if ((action.id == "org.opdbus.apply" || action.id == "org.opdbus.reconcile") &&
-      subject.user == "daemon") return polkit.Result.YES;
-});
-`;
-
-const missing = !cockpitInstalled()
-  ? 'cockpit-ws and cockpit-bridge are not installed (Debian packages; see scripts/ensure-system-packages.sh)'
-  : !chromiumInstalled()
-    ? 'chromium is not installed (Debian package; see scripts/ensure-system-packages.sh)'
-    : false;
-
-describe('the Cockpit page in a real browser', { skip: missing }, () => {
+describe('the Cockpit page in a real browser', { skip: browserTestsMissing }, () => {
+  let all: CockpitStack;
   let stack: Stack;
   let systemd: SystemdUser;
-  let cockpit: Cockpit;
-  let browser: Browser;
   let page: Page | undefined;
 
   before(async () => {
-    const services = allServices(async (manager) => {
-      systemd = manager;
-      for (const [name, text] of Object.entries(UNITS)) await manager.writeUnit(name, text);
-    });
-    // polkitd first: packagekitd would otherwise have the bus activate the host's
-    // polkitd, which knows no op-dbus actions. So packagekitd is started here too.
-    stack = await startStack({
-      backend: 'none',
-      daemonArgs: ALLOW_UNTRUSTED,
-      services: async (bus) => {
-        const stoppables: Stoppable[] = [await startPolkit(bus, POLKIT_RULES)];
-        try {
-          stoppables.unshift(await startPackageKit(bus, 'dummy'));
-          const started = await services(bus);
-          return { ...started, stoppables: [...started.stoppables, ...stoppables] };
-        } catch (err) {
-          for (const started of stoppables) await started.stop();
-          throw err;
-        }
-      },
-    });
-    cockpit = await startCockpit(stack.bus);
-    browser = await startBrowser();
+    all = await startCockpitStack(UNITS);
+    ({ stack, systemd } = all);
   });
   after(async () => {
-    await browser?.stop();
-    await cockpit?.stop();
-    await stack?.stop();
+    await all?.stop();
   });
 
   /** Each test starts from the same desired state, set by another client, and its own tab. */
-  async function fromBase(url = cockpit.pageUrl): Promise<{ job: number; page: Page }> {
+  async function fromBase(url = all.cockpit.pageUrl): Promise<{ job: number; page: Page }> {
     const outcome = await applyAndWait(stack.client, JSON.stringify(BASE), () => undefined);
     assert.equal(outcome.state, 'done', outcome.result);
     await page?.close();
-    page = await openPage(browser, url);
+    page = await openPage(all.browser, url);
     return { job: jobIdOf(outcome.jobPath), page };
   }
   const property = async (name: string): Promise<string> =>
@@ -118,7 +80,7 @@ describe('the Cockpit page in a real browser', { skip: missing }, () => {
     await waitForText(page, 'tr.condition-Ready', /True\s*Serving/);
     await waitForText(page, 'tr.condition-Degraded', /False\s*LastJobSucceeded/);
     assert.equal(await page.locator('#conditions tbody tr').count(), 4);
-    // The daemon has ApplyConfirmed and PendingCheckpoint: the page offers probation.
+    // The daemon has confirm/rollback (ApplyConfirmed): Apply offers a confirm timeout.
     assert.equal(await page.getAttribute('body', 'data-features'), 'checkpoint');
     assert.equal(await page.locator('#confirm-enabled').count(), 1);
     assert.deepEqual(

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildDocumentSchema } from '../../src/document/document.js';
 import { DocumentValidator } from '../../src/document/validator.js';
+import type { Authorizer } from '../../src/dbus/authorization.js';
+import { CallerLimits } from '../../src/dbus/caller-limits.js';
 import { ErrorName, OpdbusError } from '../../src/errors.js';
+import { checkpointEntryOf } from '../../src/ledger/job-recorder.js';
 import { PLUGINS } from '../../src/plugins/registry.js';
 
 // The Cockpit page's pure functions (cockpit/op-dbus/js/model.js, a browser module
@@ -22,12 +25,21 @@ interface Model {
   describeError(error: unknown): Described;
   parsePlan(text: string): { plugin: string; resource: string; action: string; reason?: string }[];
   formatChange(from: unknown, to: unknown): string;
-  parseResult(
-    text: string,
-  ): { summary: Record<string, number>; failures: { plugin: string; error: string }[] } | undefined;
+  parseResult(text: string):
+    | {
+        summary: Record<string, number>;
+        failures: { plugin: string; resource: string; error: string; failure: string }[];
+      }
+    | undefined;
   describeVerification(text: string): { ok: boolean; text: string };
   parseConditions(text: string): { type: string; status: string }[];
-  parseHistory(text: string): { job?: number; summary: Record<string, number> }[];
+  parseHistory(text: string): {
+    job?: number;
+    kind: string;
+    state: string;
+    summary: Record<string, number>;
+    checkpoint?: { id: number; deadline: string };
+  }[];
   jobIdFromPath(path: string): number | undefined;
   dateFromUsec(usec: unknown): Date | undefined;
 }
@@ -97,6 +109,36 @@ describe('the Cockpit page model', () => {
     assert.deepEqual([other.kind, other.message], ['error', 'no systemd']);
   });
 
+  it("says Busy and CheckpointPending in the daemon's own words, each as its own kind", async () => {
+    // The real refusal: a second read from a uid allowed one in flight.
+    const limits = new CallerLimits({ maxReadsPerUid: 1, maxUnprivilegedDocumentBytes: 1024 }, {
+      identify: () => Promise.resolve({ uid: 65534 }),
+    } as unknown as Authorizer);
+    let release = (): void => undefined;
+    const held = limits.read(':1.7', 0, () => new Promise<void>((done) => (release = done)));
+    const refusal = await limits
+      .read(':1.7', 0, () => Promise.resolve())
+      .then(
+        () => assert.fail('the second read was not refused'),
+        (err: unknown) => err,
+      );
+    release();
+    await held;
+    assert.ok(refusal instanceof OpdbusError);
+    const busy = model.describeError({ name: refusal.dbusName, message: refusal.message });
+    assert.equal(busy.kind, 'busy');
+    assert.match(busy.message, /too many requests from uid 65534.*try again/s);
+
+    const pending = model.describeError({
+      name: ErrorName.CheckpointPending,
+      message:
+        'checkpoint 3 is pending until 2026-11-30T21:20:20.737Z: confirm or roll it back first',
+    });
+    assert.equal(pending.kind, 'pending');
+    assert.match(pending.message, /checkpoint 3 is pending.*Nothing was applied/s);
+    assert.equal(model.describeError({ name: ErrorName.NoCheckpoint, message: 'x' }).kind, 'error');
+  });
+
   it('keeps well-formed plan rows (with their reason) and drops malformed ones', () => {
     const rows = model.parsePlan(
       JSON.stringify([
@@ -136,14 +178,31 @@ describe('the Cockpit page model', () => {
         generation: 3,
         summary: { changed: 1, unchanged: 2, failed: 1 },
         resources: [
-          { plugin: 'systemd', resource: 'a.service', outcome: 'failed', error: 'boom' },
+          {
+            plugin: 'systemd',
+            resource: 'a.service',
+            outcome: 'failed',
+            error: 'boom',
+            failure: 'retryable',
+          },
+          {
+            plugin: 'packagekit',
+            resource: 'nosuch',
+            outcome: 'failed',
+            error: 'no package',
+            failure: 'terminal',
+          },
+          // No kind: retryable, as the plugin contract says.
+          { plugin: 'locale', resource: '', outcome: 'failed', error: 'gone' },
           { plugin: 'hostname', resource: 'static', outcome: 'changed' },
         ],
       }),
     );
     assert.deepEqual(result?.summary, { changed: 1, unchanged: 2, failed: 1 });
     assert.deepEqual(result?.failures, [
-      { plugin: 'systemd', resource: 'a.service', error: 'boom' },
+      { plugin: 'systemd', resource: 'a.service', error: 'boom', failure: 'retryable' },
+      { plugin: 'packagekit', resource: 'nosuch', error: 'no package', failure: 'terminal' },
+      { plugin: 'locale', resource: '', error: 'gone', failure: 'retryable' },
     ]);
     assert.equal(model.parseResult(''), undefined);
     assert.equal(model.parseResult('{"summary":5}'), undefined);
@@ -162,6 +221,31 @@ describe('the Cockpit page model', () => {
         [1, 1, 1],
       ],
     );
+
+    // The ledger's record of a checkpoint being armed, as the daemon writes it.
+    const armed = checkpointEntryOf(
+      {
+        id: 2,
+        state: 'pending',
+        deadline: Date.parse('2026-11-30T21:43:01.000Z'),
+        timeoutMs: 60_000,
+        createdAt: '2026-11-30T21:41:56.000Z',
+        requestedBy: { sender: ':1.9', uid: 0 },
+        previous: { document: { version: 1, plugins: {} }, generation: 1 },
+        document: { version: 1, plugins: {} },
+        snapshot: [],
+        failed: [],
+      },
+      'armed',
+      { sender: 'op-dbus', uid: 0 },
+      7,
+    );
+    const [record] = model.parseHistory(JSON.stringify([armed]));
+    assert.deepEqual(
+      [record?.job, record?.kind, record?.state, record?.checkpoint],
+      [7, 'checkpoint', 'armed', { id: 2, deadline: '2026-11-30T21:43:01.000Z' }],
+    );
+    assert.equal(model.parseHistory(JSON.stringify([{ job: 1 }]))[0]?.checkpoint, undefined);
   });
 
   it("words VerifyHistory's report, including a broken chain and a torn tail", () => {

@@ -36,7 +36,11 @@ function planTable(rows) {
       { class: 'plan-summary' },
       `${changes} change${changes === 1 ? '' : 's'}, ${rows.length - changes} already as desired.`,
     ),
-    table(columns, rows, (r) => `plan-row ${r.action === 'none' ? 'unchanged' : 'change'}`),
+    table(
+      columns,
+      rows,
+      (r) => `plan-row ${r.action === 'none' ? 'unchanged' : 'change'} plan-${r.action}`,
+    ),
   );
 }
 

@@ -35,7 +35,14 @@ export function mountHistory({ api }) {
                 },
                 {
                   label: 'Job',
-                  value: (r) => h('span', { class: 'nowrap' }, `${r.job ?? ''} (${r.kind})`),
+                  value: (r) =>
+                    h(
+                      'span',
+                      { class: 'nowrap' },
+                      r.checkpoint
+                        ? `checkpoint ${r.checkpoint.id} (job ${r.job ?? '?'})`
+                        : `${r.job ?? ''} (${r.kind})`,
+                    ),
                 },
                 { label: 'State', value: (r) => stateBadge(r.state) },
                 {
@@ -49,7 +56,10 @@ export function mountHistory({ api }) {
                 },
                 {
                   label: 'Outcome',
-                  value: (r) => summaryText(r.summary),
+                  value: (r) =>
+                    r.checkpoint
+                      ? `deadline ${formatTime(new Date(r.checkpoint.deadline))}`
+                      : summaryText(r.summary),
                 },
                 { label: 'Hash', value: (r) => h('code', { title: r.hash }, r.hash.slice(0, 16)) },
               ],

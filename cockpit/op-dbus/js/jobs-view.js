@@ -1,8 +1,11 @@
 // The running job (or the last one) with a bar per plugin and resource from the
-// Progress signal, and the recent jobs with their results.
+// Progress signal, and the recent jobs with their results. A job that has not
+// ended has a Cancel button (the job object's Cancel: root or polkit); a refusal
+// is shown above the job.
+import { JOB_INTERFACE } from './client.js';
 import { bar, byId, coalesce, fill, h, table } from './dom.js';
 import { isFinal } from './jobs.js';
-import { summaryText } from './model.js';
+import { describeError, summaryText } from './model.js';
 
 const STATE_CLASS = {
   queued: '',
@@ -10,6 +13,12 @@ const STATE_CLASS = {
   done: 'ok',
   failed: 'danger',
   cancelled: 'warn',
+};
+
+/** What each failure kind means, as the daemon's engine treats it. */
+const FAILURE_HINT = {
+  terminal: 'retrying cannot help until something changes',
+  retryable: 'the daemon retries it with back-off',
 };
 
 export function stateBadge(state) {
@@ -22,9 +31,11 @@ export function resultView(job) {
   const failures = job.result.failures.map((f) =>
     h(
       'li',
-      {},
+      { dataset: { failure: f.failure } },
       h('code', {}, f.resource ? `${f.plugin}/${f.resource}` : f.plugin),
-      `: ${f.error || 'failed'}`,
+      ' ',
+      h('span', { class: `badge failure ${f.failure}`, title: FAILURE_HINT[f.failure] }, f.failure),
+      ` ${f.error || 'failed'}`,
     ),
   );
   return h(
@@ -59,8 +70,10 @@ function progressRows(job) {
   );
 }
 
-function jobPanel(job) {
-  const title = isFinal(job.state) ? 'Last job' : 'Running job';
+function jobPanel(job, cancelButton) {
+  const title = isFinal(job.state)
+    ? 'Last job'
+    : `${job.state === 'queued' ? 'Queued' : 'Running'} job`;
   return h(
     'div',
     { class: 'job-panel', dataset: { job: job.id, state: job.state } },
@@ -71,6 +84,8 @@ function jobPanel(job) {
       job.kind ? ` (${job.kind})` : '',
       ' ',
       stateBadge(job.state),
+      ' ',
+      cancelButton(job),
     ),
     h(
       'div',
@@ -83,13 +98,48 @@ function jobPanel(job) {
   );
 }
 
-export function mountJobs({ jobs }) {
+export function mountJobs({ api, jobs }) {
+  const message = byId('job-message');
+  const say = (kind, ...content) => {
+    message.hidden = false;
+    message.className = `message ${kind}`;
+    message.dataset.kind = kind;
+    fill(message, ...content);
+  };
+
+  const cancel = async (job, button) => {
+    button.disabled = true;
+    try {
+      await api.call('Cancel', [], job.path, JOB_INTERFACE);
+      say('info', `Cancel requested for job ${job.id}.`);
+    } catch (error) {
+      const described = describeError(error);
+      say(described.kind, h('strong', {}, described.title), ` ${described.message}`);
+      button.disabled = false;
+    }
+  };
+  const cancelButton = (job) =>
+    isFinal(job.state)
+      ? null
+      : h(
+          'button',
+          {
+            type: 'button',
+            class: 'btn secondary small job-cancel',
+            dataset: { job: job.id },
+            onclick: (event) => void cancel(job, event.currentTarget),
+          },
+          'Cancel',
+        );
+
   const render = coalesce(() => {
     const list = jobs.list();
     const shown = jobs.current() ?? list[0];
     fill(
       byId('running-job'),
-      shown ? jobPanel(shown) : h('p', { class: 'muted' }, 'No job since this page opened.'),
+      shown
+        ? jobPanel(shown, cancelButton)
+        : h('p', { class: 'muted' }, 'No job since this page opened.'),
     );
     fill(
       byId('recent-jobs'),
@@ -100,7 +150,7 @@ export function mountJobs({ jobs }) {
               { label: 'Job', value: (j) => String(j.id) },
               { label: 'Kind', value: (j) => j.kind },
               { label: 'State', value: (j) => stateBadge(j.state) },
-              { label: 'Result', value: (j) => resultView(j) },
+              { label: 'Result', value: (j) => [resultView(j), cancelButton(j)] },
             ],
             list,
             (j) => `job-row job-${j.id}`,

@@ -7,6 +7,9 @@ export const ERROR = {
   accessDenied: 'org.freedesktop.DBus.Error.AccessDenied',
   pluginUnavailable: 'org.opdbus.Error.PluginUnavailable',
   checkpointPending: 'org.opdbus.Error.CheckpointPending',
+  noCheckpoint: 'org.opdbus.Error.NoCheckpoint',
+  busy: 'org.opdbus.Error.Busy',
+  jobFinished: 'org.opdbus.Error.JobFinished',
   serviceUnknown: 'org.freedesktop.DBus.Error.ServiceUnknown',
   nameHasNoOwner: 'org.freedesktop.DBus.Error.NameHasNoOwner',
 };
@@ -68,11 +71,22 @@ export function describeError(error) {
       };
     case ERROR.checkpointPending:
       return {
-        kind: 'error',
+        kind: 'pending',
         title: 'A checkpoint is pending',
-        message: `${message}. Confirm it or roll it back first.`,
+        message: `${message}. Nothing was applied: confirm the checkpoint or roll it back first.`,
         problems: [],
       };
+    case ERROR.noCheckpoint:
+      return { kind: 'error', title: 'The checkpoint is no longer pending', message, problems: [] };
+    case ERROR.busy:
+      return {
+        kind: 'busy',
+        title: 'op-dbus is busy',
+        message: `${message}. Nothing was done; try again in a moment.`,
+        problems: [],
+      };
+    case ERROR.jobFinished:
+      return { kind: 'error', title: 'The job has already finished', message, problems: [] };
     case ERROR.serviceUnknown:
     case ERROR.nameHasNoOwner:
       return { kind: 'absent', title: 'op-dbus is not running', message, problems: [] };
@@ -143,7 +157,13 @@ export function parseResult(resultText) {
     summary: { changed: count('changed'), unchanged: count('unchanged'), failed: count('failed') },
     failures: resources
       .filter((r) => r.outcome === 'failed')
-      .map((r) => ({ plugin: text(r.plugin), resource: text(r.resource), error: text(r.error) })),
+      .map((r) => ({
+        plugin: text(r.plugin),
+        resource: text(r.resource),
+        error: text(r.error),
+        // The daemon's contract: a failure without a kind is retryable.
+        failure: r.failure === 'terminal' ? 'terminal' : 'retryable',
+      })),
     error: typeof result.error === 'string' ? result.error : undefined,
   };
 }
@@ -196,6 +216,10 @@ export function parseHistory(historyText) {
         sender: text(r.sender),
         summary: outcomes,
         hash: text(r.hash),
+        // Records of what was done to a checkpoint (kind 'checkpoint') name it.
+        checkpoint: isObject(r.checkpoint)
+          ? { id: Number(r.checkpoint.id), deadline: text(r.checkpoint.deadline) }
+          : undefined,
       };
     })
     .reverse();

@@ -8,6 +8,7 @@ const STATUS_CLASS = {
   applying: 'busy',
   reconciling: 'busy',
   'correcting-drift': 'busy',
+  'rolling-back': 'warn',
   stopping: 'warn',
 };
 
