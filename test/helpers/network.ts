@@ -6,7 +6,6 @@ import { connectBus, type MessageBus } from '../../src/dbus/bus.js';
 import { BusConnection } from '../../src/dbus/bus-connection.js';
 import type { NetworkContext } from '../../src/plugins/network/apply.js';
 import type { PlannedChange, ResourceOutcome } from '../../src/plugins/network/model.js';
-import { NM_NAME } from '../../src/plugins/network/nm-client.js';
 import { NetworkPlugin, type NetworkPluginOptions } from '../../src/plugins/network/plugin.js';
 import type { NetworkSection } from '../../src/plugins/network/schema.js';
 import { startNetworkManager, type NetworkManagerHarness } from '../harness/network-manager.js';
@@ -51,8 +50,7 @@ export async function startNetworkFixture(): Promise<NetworkFixture> {
       const bus = await connectBus(nm.bus.address);
       const connection = new BusConnection(bus, log);
       const plugin = new NetworkPlugin({
-        bus,
-        peer: connection.peer(NM_NAME),
+        connect: () => Promise.resolve(connection),
         log,
         stateDir,
         ...options,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { ChangeScope } from '../../src/plugins/network/change-feed.js';
 import type { NetworkSection } from '../../src/plugins/network/schema.js';
@@ -109,5 +110,15 @@ describe('network drift: changes behind NetworkManager-user backs are noticed an
     const addresses = await fx.nm.ip('-4', '-o', 'addr', 'show', 'dev', 'br0');
     assert.match(addresses, /192\.0\.2\.10\/24/);
     assert.doesNotMatch(addresses, /192\.0\.2\.77/);
+  });
+
+  it('NetworkManager restarts: the feed says "look at everything"; the saved profiles still plan nothing', async () => {
+    const feed = collectNotices(handle);
+    await fx.nm.restart();
+    await waitFor('an "all" notice', () => feed.notices.includes('all'), 5_000);
+    feed.stop();
+    const saved = await readdir(fx.nm.keyfileDir);
+    assert.ok(saved.includes('br0.nmconnection'), `saved to disk: ${saved.join(', ')}`);
+    assert.deepEqual(await pendingChanges(handle.plugin, DOC, fx.log), []);
   });
 });

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { MessageBus } from '../../dbus/bus.js';
-import type { ServicePeer } from '../../dbus/service-peer.js';
+import type { BusConnection } from '../../dbus/bus-connection.js';
 import { errorMessage, retryableFailure, boundedText } from '../../errors.js';
 import { dbusErrorText } from '../../dbus/bus.js';
 import { ActivationWaiter } from './activation.js';
@@ -9,7 +8,7 @@ import { applyNetwork, type NetworkContext } from './apply.js';
 import { NetworkChangeFeed, type ChangeScope } from './change-feed.js';
 import { CheckpointKeeper } from './checkpoint.js';
 import type { ObservedNetwork, PlannedChange, ResourceOutcome } from './model.js';
-import { NmClient } from './nm-client.js';
+import { NM_NAME, NmClient } from './nm-client.js';
 import { readSnapshot } from './nm-snapshot.js';
 import type { Persistence } from './nm-types.js';
 import { observeNetwork, querySection } from './observe.js';
@@ -17,10 +16,11 @@ import { narrowNetwork, planNetwork } from './plan.js';
 import { NetworkSection } from './schema.js';
 
 export interface NetworkPluginOptions {
-  /** The bus NetworkManager is on (the system bus; a private one in tests). */
-  bus: MessageBus;
-  /** NetworkManager's peer on that bus: the only way its signals reach the plugin. */
-  peer: ServicePeer;
+  /**
+   * The connection to the bus NetworkManager is on (the system bus; a private
+   * one in tests), made at start(): the new contract's `host.connect('system')`.
+   */
+  connect(): Promise<BusConnection>;
   log: Logger;
   /** Where the record of open checkpoints lives, so a crash's leftover is found at start. */
   stateDir?: string;
@@ -34,6 +34,15 @@ export interface NetworkPluginOptions {
 
 export const CHECKPOINT_RECORD_FILE = 'network-checkpoints.json';
 
+/** What start() makes from the bus connection. */
+interface Parts {
+  client: NmClient;
+  feed: NetworkChangeFeed;
+  activations: ActivationWaiter;
+  checkpoints: CheckpointKeeper;
+  unsubscribe: () => void;
+}
+
 /**
  * Host networking in nmstate's language, through NetworkManager's D-Bus API
  * only (never nmcli), with a checkpoint around every apply. Typed
@@ -43,56 +52,79 @@ export const CHECKPOINT_RECORD_FILE = 'network-checkpoints.json';
 export class NetworkPlugin {
   readonly name = 'network';
   readonly schema = NetworkSection;
-  readonly changes: { subscribe(listener: (scope: ChangeScope) => void): () => void };
-  private readonly client: NmClient;
-  private readonly feed: NetworkChangeFeed;
-  private readonly activations: ActivationWaiter;
-  private readonly checkpoints: CheckpointKeeper;
+  /** The one change feed; listeners may subscribe before start(). */
+  readonly changes = {
+    subscribe: (listener: (scope: ChangeScope) => void): (() => void) => {
+      this.listeners.add(listener);
+      return () => {
+        this.listeners.delete(listener);
+      };
+    },
+  };
+  private readonly listeners = new Set<(scope: ChangeScope) => void>();
   private readonly log: Logger;
+  private parts: Parts | undefined;
   /** Set once leftover checkpoints were looked for; until then every apply looks first. */
   private staleChecked = false;
 
   constructor(private readonly options: NetworkPluginOptions) {
     this.log = options.log;
-    this.client = new NmClient(options.bus, options.callTimeoutMs);
-    this.feed = new NetworkChangeFeed(options.peer, this.log);
-    this.activations = new ActivationWaiter(options.peer, this.client);
-    const recordFile = options.stateDir
-      ? join(options.stateDir, CHECKPOINT_RECORD_FILE)
-      : undefined;
-    this.checkpoints = new CheckpointKeeper(this.client, recordFile, this.log);
-    this.changes = { subscribe: (listener) => this.feed.subscribe(listener) };
   }
 
   /**
-   * Subscribes, then destroys a checkpoint a previous run left behind. Works
-   * without NetworkManager: then the leftover is looked for at the first apply.
+   * Connects and subscribes, then destroys a checkpoint a previous run left
+   * behind. Works without NetworkManager running: the leftover is then looked
+   * for at the first apply.
    */
   async start(): Promise<void> {
-    await this.options.peer.start();
-    this.feed.start();
-    this.activations.start();
-    await this.destroyStaleCheckpoints(AbortSignal.timeout(30_000)).catch((err: unknown) =>
-      this.log.warn({ err: errorMessage(err) }, 'cannot look for stale network checkpoints yet'),
+    if (this.parts) return;
+    const connection = await this.options.connect();
+    const peer = connection.peer(NM_NAME);
+    await peer.start();
+    const client = new NmClient(connection.bus, this.options.callTimeoutMs);
+    const feed = new NetworkChangeFeed(peer, this.log);
+    const activations = new ActivationWaiter(peer, client);
+    const recordFile = this.options.stateDir
+      ? join(this.options.stateDir, CHECKPOINT_RECORD_FILE)
+      : undefined;
+    const checkpoints = new CheckpointKeeper(client, recordFile, this.log);
+    feed.start();
+    activations.start();
+    const unsubscribe = feed.subscribe((scope) => {
+      for (const listener of [...this.listeners]) listener(scope);
+    });
+    this.parts = { client, feed, activations, checkpoints, unsubscribe };
+    await this.destroyStaleCheckpoints(this.parts, AbortSignal.timeout(30_000)).catch(
+      (err: unknown) =>
+        this.log.warn({ err: errorMessage(err) }, 'cannot look for stale network checkpoints yet'),
     );
   }
 
   stop(): Promise<void> {
-    this.feed.stop();
-    this.activations.stop();
+    this.parts?.unsubscribe();
+    this.parts?.feed.stop();
+    this.parts?.activations.stop();
+    this.parts = undefined;
+    this.listeners.clear();
     return Promise.resolve();
   }
 
-  private async destroyStaleCheckpoints(signal: AbortSignal): Promise<void> {
+  private started(): Parts {
+    if (!this.parts) throw retryableFailure('the network plugin is not started');
+    return this.parts;
+  }
+
+  private async destroyStaleCheckpoints(parts: Parts, signal: AbortSignal): Promise<void> {
     if (this.staleChecked) return;
-    await this.checkpoints.destroyStale({ signal });
+    await parts.checkpoints.destroyStale({ signal });
     this.staleChecked = true;
   }
 
   async observe(_desired: NetworkSection, ctx: NetworkContext): Promise<ObservedNetwork> {
     try {
-      const snapshot = await readSnapshot(this.client, { signal: ctx.signal });
-      this.feed.learn(snapshot);
+      const { client, feed } = this.started();
+      const snapshot = await readSnapshot(client, { signal: ctx.signal });
+      feed.learn(snapshot);
       return observeNetwork(snapshot);
     } catch (err) {
       if (ctx.signal.aborted) throw err;
@@ -110,15 +142,16 @@ export class NetworkPlugin {
     _observed: ObservedNetwork,
     ctx: NetworkContext,
   ): Promise<ResourceOutcome[]> {
-    await this.destroyStaleCheckpoints(ctx.signal).catch((err: unknown) => {
+    const parts = this.started();
+    await this.destroyStaleCheckpoints(parts, ctx.signal).catch((err: unknown) => {
       throw retryableFailure(
         `cannot look for stale checkpoints: ${boundedText(dbusErrorText(err))}`,
       );
     });
     return applyNetwork(changes, desired, ctx, {
-      client: this.client,
-      activations: this.activations,
-      checkpoints: this.checkpoints,
+      client: parts.client,
+      activations: parts.activations,
+      checkpoints: parts.checkpoints,
       persistence: this.options.persistence ?? 'to-disk',
       activationTimeoutMs: this.options.activationTimeoutMs ?? 60_000,
     });
@@ -134,6 +167,6 @@ export class NetworkPlugin {
 
   /** The old engine's form of `changes`: undefined resources means "all". */
   watch(notify: (resources?: readonly string[]) => void): () => void {
-    return this.feed.subscribe((scope) => notify(scope === 'all' ? undefined : scope));
+    return this.changes.subscribe((scope) => notify(scope === 'all' ? undefined : scope));
   }
 }
