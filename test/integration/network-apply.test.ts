@@ -147,6 +147,27 @@ describe('network plugin on a real NetworkManager, in its own namespace', () => 
     assert.doesNotMatch(await fx.nm.exec('nmcli', ['-t', '-f', 'NAME', 'connection']), /^br0$/m);
   });
 
+  it('removes a veth somebody else created (state absent): its profile and both ends go', async () => {
+    const doc: NetworkSection = {
+      interfaces: [{ name: 'veth-a', type: 'veth', state: 'up', veth: { peer: 'veth-b' } }],
+    };
+    await applyAndExpectChanged(handle, fx, doc);
+    await applyAndExpectChanged(handle, fx, { interfaces: [{ name: 'veth-a', state: 'absent' }] });
+    await assert.rejects(fx.nm.ip('link', 'show', 'veth-a'), /does not exist/);
+    await assert.rejects(fx.nm.ip('link', 'show', 'veth-b'), /does not exist/);
+  });
+
+  it('takes the bridge down with state down: the profile stays, the address goes', async () => {
+    await applyAndExpectChanged(handle, fx, { interfaces: bridge('192.0.2.10') });
+    const [up] = bridge('192.0.2.10');
+    await applyAndExpectChanged(handle, fx, {
+      interfaces: [{ ...up, name: 'br0', state: 'down' }],
+    });
+    assert.match(await fx.nm.exec('nmcli', ['-t', '-f', 'NAME', 'connection']), /^br0$/m);
+    const addresses = await fx.nm.ip('-4', '-o', 'addr').catch(() => '');
+    assert.doesNotMatch(addresses, /192\.0\.2\.10/);
+  });
+
   it('lets NetworkManager create a veth pair named in the document', async () => {
     const doc: NetworkSection = {
       interfaces: [
