@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFile, stat } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { NetworkSection } from '../../src/plugins/network/schema.js';
@@ -25,6 +27,32 @@ function bridge(ip: string, port = 'veth-a'): NetworkSection['interfaces'] & obj
   ];
 }
 
+const run = promisify(execFile);
+
+const TEST_LINKS = ['br0', 'veth-a', 'veth-b', 'veth-c', 'veth-d', 'mv0', 'vx0'];
+
+/**
+ * The host's addresses on its own links (this process is in the host's
+ * namespace), lifetimes left out. Other projects' tests may add links of their
+ * own meanwhile: only the links there before are compared, and none of this
+ * test's names may appear.
+ */
+async function hostInterfaces(): Promise<string> {
+  const { stdout } = await run('ip', ['-o', 'addr']);
+  return stdout.replace(/\\\s+valid_lft.*$/gm, '');
+}
+
+async function assertHostUntouched(before: string): Promise<void> {
+  const links = new Set(before.split('\n').map((line) => line.split(/\s+/)[1]));
+  const after = (await hostInterfaces()).split('\n');
+  assert.deepEqual(
+    after.filter((line) => links.has(line.split(/\s+/)[1])),
+    before.split('\n'),
+  );
+  const { stdout } = await run('ip', ['-o', 'link']);
+  for (const name of TEST_LINKS) assert.doesNotMatch(stdout, new RegExp(`^\\d+: ${name}[@:]`, 'm'));
+}
+
 async function applyAndExpectChanged(
   handle: PluginHandle,
   fx: NetworkFixture,
@@ -40,8 +68,10 @@ describe('network plugin on a real NetworkManager, in its own namespace', () => 
   let fx: NetworkFixture;
   let handle: PluginHandle;
   let resolvConf: { text: string; mtimeMs: number };
+  let hostNetwork: string;
 
   beforeEach(async () => {
+    hostNetwork = await hostInterfaces();
     resolvConf = {
       text: await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
       mtimeMs: (await stat('/etc/resolv.conf').catch(() => ({ mtimeMs: 0 }))).mtimeMs,
@@ -52,6 +82,8 @@ describe('network plugin on a real NetworkManager, in its own namespace', () => 
   });
   afterEach(async () => {
     await fx.stop();
+    // NetworkManager ran in its own namespace: the host's links and addresses are as they were.
+    await assertHostUntouched(hostNetwork);
     // dns=none and rc-manager=unmanaged: the host's resolver file is never written.
     assert.equal(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), resolvConf.text);
     assert.equal(

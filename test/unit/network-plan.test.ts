@@ -167,6 +167,25 @@ describe('network plan: interfaces', () => {
     assert.match(change.reason ?? '', /named 2 times/);
   });
 
+  it('takes ethernet for an existing veth, as older nmstate wrote it', () => {
+    const change = only({ interfaces: [{ name: 'veth-a', type: 'ethernet', mtu: 1500 }] });
+    assert.equal(change.action, 'none');
+  });
+
+  it('refuses IP addresses on an interface the document makes a port', () => {
+    const changes = planNetwork(
+      {
+        interfaces: [
+          br0({ bridge: { port: [{ name: 'veth-a' }] } }),
+          { name: 'veth-a', type: 'veth', ipv4: { enabled: true, address: [v4('192.0.2.5')] } },
+        ],
+      },
+      MACHINE,
+    );
+    assert.equal(changes[1]?.action, 'refused');
+    assert.match(changes[1]?.reason ?? '', /veth-a is a port of br0/);
+  });
+
   it('refuses IPv6 autoconf without DHCP (NetworkManager has no such method)', () => {
     const change = only({
       interfaces: [br0({ ipv6: { enabled: true, autoconf: true, dhcp: false } })],

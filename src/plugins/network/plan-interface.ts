@@ -8,7 +8,7 @@ import {
   type ObservedNetwork,
   type PlannedChange,
 } from './model.js';
-import type { NetworkInterface, NetworkSection } from './schema.js';
+import type { InterfaceType, NetworkInterface, NetworkSection } from './schema.js';
 
 /**
  * Actions on an interface:
@@ -58,6 +58,15 @@ export function existsNow(observed: ObservedInterface | undefined): boolean {
   return observed.profile || (observed.device && isSoftwareType(observed.current.type));
 }
 
+/**
+ * Whether a document's type fits the interface's: a veth is also an ethernet
+ * interface (older nmstate reported veths as ethernet, and NetworkManager runs
+ * ethernet profiles on them).
+ */
+function sameType(desired: InterfaceType, current: InterfaceType): boolean {
+  return desired === current || (desired === 'ethernet' && current === 'veth');
+}
+
 /** The default-route families this change would take away from a named interface, if any. */
 function familiesLost(desired: NetworkInterface, now: ObservedInterface): string[] {
   return now.defaultRoute.filter((family) => desired[family]?.enabled === false);
@@ -74,8 +83,20 @@ function refusal(
   if ((index.counts.get(name) ?? 0) > 1) {
     return `${name} is named ${index.counts.get(name)} times in interfaces`;
   }
-  if (now && existsNow(now) && desired.type !== undefined && desired.type !== now.current.type) {
+  if (
+    now &&
+    existsNow(now) &&
+    desired.type !== undefined &&
+    !sameType(desired.type, now.current.type)
+  ) {
     return `${name} is a ${now.current.type}, not a ${desired.type}: remove it (state absent) first`;
+  }
+  const controller = index.controllerOf.get(name);
+  if (
+    controller !== undefined &&
+    (desired.ipv4?.enabled === true || desired.ipv6?.enabled === true)
+  ) {
+    return `${name} is a port of ${controller}: a port has no IP configuration of its own`;
   }
   if (desired.ipv6?.autoconf === true && desired.ipv6.dhcp === false) {
     return 'NetworkManager has no IPv6 autoconf without DHCPv6 (set dhcp true, or autoconf false)';
