@@ -186,6 +186,18 @@ describe('network plan: interfaces', () => {
     assert.match(changes[1]?.reason ?? '', /veth-a is a port of br0/);
   });
 
+  it('refuses IPv4 without DHCP and without any address', () => {
+    const change = only({
+      interfaces: [{ name: 'br1', type: 'linux-bridge', ipv4: { enabled: true } }],
+    });
+    assert.equal(change.action, 'refused');
+    assert.match(change.reason ?? '', /needs an address/);
+    const dhcpKept = only({
+      interfaces: [{ name: 'eth0', type: 'ethernet', ipv4: { enabled: true } }],
+    });
+    assert.equal(dhcpKept.action, 'none', "eth0's profile has DHCP: the document leaves it so");
+  });
+
   it('refuses IPv6 autoconf without DHCP (NetworkManager has no such method)', () => {
     const change = only({
       interfaces: [br0({ ipv6: { enabled: true, autoconf: true, dhcp: false } })],

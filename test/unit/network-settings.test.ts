@@ -141,6 +141,34 @@ describe('nmstate -> NetworkManager settings', () => {
     });
   }
 
+  it("keeps the profile's DHCP and autoconf when the document leaves them out", () => {
+    const base = connectionSettings({
+      iface: {
+        name: 'e',
+        type: 'ethernet',
+        ipv4: { enabled: true, dhcp: true },
+        ipv6: { enabled: true, dhcp: true, autoconf: true },
+      },
+      base: undefined,
+      uuid: UUID,
+    });
+    const settings = roundTrip(
+      connectionSettings({
+        iface: {
+          name: 'e',
+          type: 'ethernet',
+          ipv4: { enabled: true, address: [v4('192.0.2.5')] },
+          ipv6: { enabled: true },
+        },
+        base,
+        uuid: UUID,
+      }),
+    );
+    assert.equal(settings.ipv4?.method, 'auto');
+    assert.deepEqual(settings.ipv4?.['address-data'], [{ address: '192.0.2.5', prefix: 24 }]);
+    assert.equal(settings.ipv6?.method, 'auto');
+  });
+
   it('maps auto-dns and auto-routes to the ignore-auto-* flags', () => {
     const ipv4 = write({
       name: 'x',

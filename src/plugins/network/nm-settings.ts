@@ -74,17 +74,28 @@ export function routeData(routes: readonly RouteEntry[]): Typed {
   );
 }
 
-function ipv4Method(config: Ipv4): string {
+/**
+ * The method for a family. A flag the document leaves out keeps what the
+ * existing profile's method says (nmstate's merge with the current state), so
+ * `{enabled: true, address: [...]}` does not turn DHCP off by accident.
+ */
+function ipv4Method(config: Ipv4, base: Record<string, Typed>): string {
   if (!config.enabled) return 'disabled';
-  return config.dhcp === true ? 'auto' : 'manual';
+  const dhcp = config.dhcp ?? base.method?.value === 'auto';
+  return dhcp ? 'auto' : 'manual';
 }
 
-function ipv6Method(config: Ipv6): string {
+function ipv6Method(config: Ipv6, base: Record<string, Typed>): string {
   if (!config.enabled) return 'disabled';
-  if (config.autoconf === true) return 'auto';
-  if (config.dhcp === true) return 'dhcp';
+  const was = base.method?.value;
+  const autoconf = config.autoconf ?? was === 'auto';
+  const dhcp = config.dhcp ?? (was === 'auto' || was === 'dhcp');
+  if (autoconf) return 'auto';
+  if (dhcp) return 'dhcp';
+  const kept = base['address-data']?.value;
+  const count = config.address?.length ?? (Array.isArray(kept) ? kept.length : 0);
   // Enabled with nothing to configure: the link-local address only.
-  return (config.address ?? []).length === 0 ? 'link-local' : 'manual';
+  return count === 0 ? 'link-local' : 'manual';
 }
 
 function overlayIp(
@@ -182,8 +193,8 @@ export function connectionSettings(input: SettingsInput): SettingsOut {
     const ipv6 = (settings.ipv6 ??= { method: str('disabled') });
     const v4Routes = input.routes?.filter((route) => !route.destination.includes(':'));
     const v6Routes = input.routes?.filter((route) => route.destination.includes(':'));
-    overlayIp(ipv4, iface.ipv4, iface.ipv4 && ipv4Method(iface.ipv4), v4Routes);
-    overlayIp(ipv6, iface.ipv6, iface.ipv6 && ipv6Method(iface.ipv6), v6Routes);
+    overlayIp(ipv4, iface.ipv4, iface.ipv4 && ipv4Method(iface.ipv4, ipv4), v4Routes);
+    overlayIp(ipv6, iface.ipv6, iface.ipv6 && ipv6Method(iface.ipv6, ipv6), v6Routes);
   }
   if (iface.mtu !== undefined) (settings['802-3-ethernet'] ??= {}).mtu = u32(iface.mtu);
   if (iface['mac-address'] !== undefined) {

@@ -98,6 +98,15 @@ function refusal(
   ) {
     return `${name} is a port of ${controller}: a port has no IP configuration of its own`;
   }
+  if (controller === undefined && desired.ipv4?.enabled === true) {
+    // What the document leaves out stays as the profile has it.
+    const current = now?.profile ? now.current.ipv4 : undefined;
+    const dhcp = desired.ipv4.dhcp ?? current?.dhcp === true;
+    const addresses = desired.ipv4.address ?? current?.address ?? [];
+    if (!dhcp && addresses.length === 0) {
+      return 'IPv4 enabled without DHCP needs an address (NetworkManager refuses method manual without one)';
+    }
+  }
   if (desired.ipv6?.autoconf === true && desired.ipv6.dhcp === false) {
     return 'NetworkManager has no IPv6 autoconf without DHCPv6 (set dhcp true, or autoconf false)';
   }
