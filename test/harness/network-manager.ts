@@ -24,7 +24,8 @@ const NEVER_ACTIVATE = [
 
 /**
  * Prepares the namespaces and then only holds them, so they outlive any one
- * NetworkManager (restart) and die with this process.
+ * NetworkManager (restart) and die with this process (a watchdog loop stops
+ * NetworkManager and the bus when the test process is gone).
  * - tmpfs over /run and /var/lib: NetworkManager's state folder is compiled in;
  *   /var/lib/NetworkManager is created inside the tmpfs, never removed.
  * - sysfs read-only: with a writable /sys NetworkManager waits for udev to
@@ -42,7 +43,17 @@ mount -t sysfs -o ro sysfs /sys
 ip link set lo up
 hostname opdbus-nm-test
 echo ready
-exec sleep infinity`;
+set +e
+# If the test process dies without stop(), take along whatever runs in this
+# network namespace (NetworkManager: it writes no pid file with --no-daemon) and the bus.
+parent=$PPID
+while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+mine=$(readlink /proc/$$/ns/net)
+for proc in /proc/[0-9]*; do
+  pid=\${proc#/proc/}
+  [ "$pid" != "$$" ] && [ "$(readlink "$proc/ns/net" 2>/dev/null)" = "$mine" ] && kill "$pid" 2>/dev/null
+done
+kill "$BUS_PID" 2>/dev/null`;
 
 function networkManagerConfig(keyfileDir: string, logLevel: string): string {
   return `[main]
@@ -91,12 +102,16 @@ export interface NetworkManagerOptions {
   logLevel?: string;
 }
 
-async function startNamespace(): Promise<ManagedProcess> {
-  // unshare execs sh, which execs sleep: the child's pid is inside the namespaces.
+async function startNamespace(busPid: number): Promise<ManagedProcess> {
+  // unshare execs sh: the child's pid is inside the namespaces, its parent this process.
   const child = spawn(
     'unshare',
     ['--net', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', NAMESPACE_SCRIPT],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, BUS_PID: String(busPid) },
+    },
   );
   const holder = new ManagedProcess(child, 'network namespace');
   await waitFor('the network namespace', () => {
@@ -178,7 +193,7 @@ export async function startNetworkManager(
   };
 
   try {
-    holder = await startNamespace();
+    holder = await startNamespace(bus.pid);
     await startDaemon();
   } catch (err) {
     await stopDaemon(true);
