@@ -69,7 +69,11 @@ async function execute(work: NetworkWork, step: StepContext, ctx: NetworkContext
   const pending: Promise<void>[] = [];
   for (const op of work.writes) {
     const active = await runState(op, profiles.get(op.name) as string, step);
-    if (active !== undefined) pending.push(waitActivated(op, active, step));
+    if (active === undefined) continue;
+    const activated = waitActivated(op, active, step);
+    // Handled here too: if a later step throws, this one is no longer awaited.
+    activated.catch(() => undefined);
+    pending.push(activated);
   }
   const results = await Promise.allSettled(pending);
   const failed = results.find((result) => result.status === 'rejected');
