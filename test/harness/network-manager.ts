@@ -178,7 +178,6 @@ export async function startNetworkManager(
       `--config=${configFile}`,
       `--config-dir=${emptyDir}`,
       `--system-config-dir=${emptyDir}`,
-      `--pid-file=/run/NetworkManager/NetworkManager.pid`,
     ]);
     nm = start('NetworkManager', command, args, bus.env);
     await waitForStartupDone(bus.env, nm);
