@@ -30,6 +30,7 @@ import {
   writeUnits,
   type Workload,
 } from './lib/workload.js';
+import { systemdBusArgs } from '../test/harness/daemon.js';
 
 const quick = process.argv.includes('--quick');
 const REPS = quick
@@ -138,7 +139,7 @@ async function realBackend(): Promise<Record<string, unknown>> {
     services: async () => {
       systemd = await startSystemdUser();
       await writeUnits(systemd, units);
-      return { daemonArgs: ['--systemd-bus', systemd.address], stoppables: [systemd] };
+      return { daemonArgs: systemdBusArgs(systemd.address), stoppables: [systemd] };
     },
   });
   try {

@@ -57,11 +57,13 @@ export class OpdbusError extends Error {
 /**
  * A plugin's classified failure: thrown (for a whole plugin step) or carried in a
  * failed ResourceOutcome's `failure` field. Anything unclassified is retryable.
+ * When a read (Plan, Query, Verify) fails with one, the caller gets `dbusName`.
  */
 export class PluginFailure extends Error {
   constructor(
     readonly kind: FailureKind,
     message: string,
+    readonly dbusName: ErrorNameValue = ErrorName.PluginUnavailable,
   ) {
     super(message);
     this.name = 'PluginFailure';

@@ -6,12 +6,7 @@ import {
   type MessageBus,
 } from '../dbus/bus.js';
 import { SignalRouter } from '../dbus/signal-router.js';
-import {
-  BUS_NAME,
-  JOB_INTERFACE,
-  MANAGER_INTERFACE,
-  OBJECT_PATH,
-} from '../dbus/state-manager-service.js';
+import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_PATH } from '../dbus/api.js';
 
 /** Calls on org.opdbus.StateManager, for the CLI and for tests. */
 export class StateManagerClient {

@@ -1,4 +1,4 @@
-import type { JobResult } from '../engine/job.js';
+import type { JobResult } from '../engine/jobs/job.js';
 /** Human-readable renderings of the daemon's JSON answers. */
 
 interface PlanRow {
@@ -7,23 +7,30 @@ interface PlanRow {
   action: string;
   from: unknown;
   to: unknown;
+  reason?: string;
 }
 
-const show = (value: unknown): string =>
-  value === null || value === undefined
-    ? '-'
-    : typeof value === 'string'
-      ? value
-      : JSON.stringify(value);
+/** A value as a person reads it: '-' for nothing, key=value pairs for a flat object. */
+export function show(value: unknown): string {
+  if (value === null || value === undefined) return '-';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.every(([, v]) => v === null || typeof v !== 'object'))
+      return entries.map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  }
+  return JSON.stringify(value);
+}
+
+function planLine(row: PlanRow): string {
+  const base = `  ${row.plugin}/${row.resource}: ${row.action} (${show(row.from)} -> ${show(row.to)})`;
+  return row.reason ? `${base}: ${row.reason}` : base;
+}
 
 export function formatPlan(planJson: string): string {
   const rows = (JSON.parse(planJson) as PlanRow[]).filter((row) => row.action !== 'none');
   if (rows.length === 0) return 'No changes: the machine already matches the document.';
-  const lines = rows.map(
-    (row) =>
-      `  ${row.plugin}/${row.resource}: ${row.action} (${show(row.from)} -> ${show(row.to)})`,
-  );
-  return `${rows.length} change(s):\n${lines.join('\n')}`;
+  return `${rows.length} change(s):\n${rows.map(planLine).join('\n')}`;
 }
 
 export function formatResult(state: string, resultJson: string): string {
@@ -32,7 +39,7 @@ export function formatResult(state: string, resultJson: string): string {
     .filter((r) => r.outcome !== 'unchanged')
     .map(
       (r) =>
-        `  ${r.plugin}/${r.resource || '*'}: ${r.outcome} (${r.action})${r.error ? `: ${r.error}` : ''}`,
+        `  ${r.plugin}/${r.resource || '*'}: ${r.outcome} (${r.action})${r.error ? `: ${r.error}` : ''}${r.failure === 'terminal' ? ' [terminal]' : ''}`,
     );
   const { changed, unchanged, failed } = result.summary;
   const head = `Job ${state}: ${changed} changed, ${unchanged} unchanged, ${failed} failed`;
@@ -84,10 +91,7 @@ interface VerifyJson {
 export function formatVerify(reportJson: string): string {
   const report = JSON.parse(reportJson) as VerifyJson;
   if (report.inSync) return `In sync with desired generation ${report.generation}.`;
-  const lines = report.drifted.map(
-    (row) =>
-      `  ${row.plugin}/${row.resource}: ${row.action} (${show(row.from)} -> ${show(row.to)})`,
-  );
+  const lines = report.drifted.map(planLine);
   return `Drifted from desired generation ${report.generation}: ${report.drifted.length} resource(s)\n${lines.join('\n')}`;
 }
 

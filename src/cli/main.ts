@@ -20,9 +20,11 @@ const USAGE = `Usage: op-dbus COMMAND [OPTIONS]
 Commands:
   apply [FILE|-]            make FILE (stdin when absent or -) the desired state; wait and show progress
   plan FILE | diff FILE     show what apply would change, changing nothing
-  query [-p PLUGIN]...      print the current state as a document (all plugins by default)
+  query [-p PLUGIN]...      print the current state as a document (all plugins by default);
+                            exit 1 when a plugin could not be read (named on stderr and in "unreadable")
   init --introspect [--output FILE]
-                            capture the machine's current state as a document
+                            capture the machine's current state as a document; plugins that could
+                            not be read are named on stderr and the exit status is 1
   status                    conditions, generations, last reconcile
   verify                    what has drifted from the desired state now (changes nothing; exit 1 if drifted)
   reconcile                 queue a full reconcile of the desired state and wait for it
@@ -79,20 +81,33 @@ async function plan(file: string | undefined, json: boolean): Promise<number> {
   return 0;
 }
 
+/** Names the plugins Query could not read on stderr; true when there were any. */
+function reportUnreadable(unreadable: Record<string, string> | undefined): boolean {
+  const entries = Object.entries(unreadable ?? {});
+  for (const [plugin, reason] of entries)
+    process.stderr.write(`op-dbus: plugin '${plugin}' skipped: ${reason}\n`);
+  return entries.length > 0;
+}
+
+/** Prints what could be read; exit 1 when a plugin could not be read (the document stays appliable). */
 async function query(plugins: string[]): Promise<number> {
-  const answer = await withClient((client) => client.query(plugins));
-  process.stdout.write(`${JSON.stringify(JSON.parse(answer), null, 2)}\n`);
-  return 0;
+  const answer = JSON.parse(await withClient((client) => client.query(plugins))) as {
+    unreadable?: Record<string, string>;
+  };
+  process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  return reportUnreadable(answer.unreadable) ? 1 : 0;
 }
 
 async function init(introspect: boolean, output: string | undefined): Promise<number> {
   if (!introspect)
     throw new UsageError('init needs --introspect (capture the machine through D-Bus)');
-  const answer = await withClient((client) => client.query([]));
-  const text = `${JSON.stringify(JSON.parse(answer), null, 2)}\n`;
+  const { unreadable, ...document } = JSON.parse(
+    await withClient((client) => client.query([])),
+  ) as { unreadable?: Record<string, string> };
+  const text = `${JSON.stringify(document, null, 2)}\n`;
   if (output) await writeFile(output, text);
   else process.stdout.write(text);
-  return 0;
+  return reportUnreadable(unreadable) ? 1 : 0;
 }
 
 async function status(json: boolean): Promise<number> {

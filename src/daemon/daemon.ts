@@ -1,34 +1,32 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import dbus from 'dbus-next';
+import { BUS_NAME, OBJECT_PATH } from '../dbus/api.js';
+import { Authorizer } from '../dbus/authorization.js';
+import { CallerLimits } from '../dbus/caller-limits.js';
 import { connectBus, onBusClosed, type MessageBus } from '../dbus/bus.js';
 import { loadInterfaces } from '../dbus/interface-xml.js';
 import { ServiceHost } from '../dbus/service-host.js';
-import { SignalRouter } from '../dbus/signal-router.js';
-import { BUS_NAME, OBJECT_PATH, StateManagerService } from '../dbus/state-manager-service.js';
+import { StateManagerService } from '../dbus/state-manager-service.js';
 import { buildDocumentSchema } from '../document/document.js';
 import { DocumentValidator } from '../document/validator.js';
-import { DriftMonitor } from '../engine/drift-monitor.js';
-import type { AnyPlugin } from '../engine/plugin.js';
+import { DriftMonitor } from '../engine/drift/drift-monitor.js';
+import { DriftSchedule } from '../engine/drift/drift-schedule.js';
+import type { EnginePlugin } from '../engine/plugin.js';
 import { StateManager } from '../engine/state-manager.js';
-import { createPlugins } from '../plugins/registry.js';
-import { DesiredStateFile } from '../state/desired-state-file.js';
-import { Authorizer } from '../dbus/authorization.js';
 import { JobRecorder } from '../ledger/job-recorder.js';
 import { Ledger } from '../ledger/ledger.js';
+import { PLUGINS } from '../plugins/registry.js';
+import { DesiredStateFile } from '../state/desired-state-file.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
+import { BusPool } from './bus-pool.js';
 import type { Config } from './config.js';
-import { DriftSchedule } from './drift-schedule.js';
+import { createPlugins } from './plugins.js';
 import type { SdNotify } from './sd-notify.js';
 
 export const DEFAULT_INTERFACE_FILE = fileURLToPath(
   new URL('dbus-interfaces/org.opdbus.StateManager.xml', PACKAGE_ROOT),
 );
-
-const DPKG_STATUS_FILE = '/var/lib/dpkg/status';
-
-/** Engine-owned timing of drift correction (not configuration: sane for every host). */
-const DRIFT_TIMING = { debounceMs: 200, initialBackoffMs: 2_000, maxBackoffMs: 15 * 60_000 };
 
 export interface DaemonContext {
   log: Logger;
@@ -37,30 +35,11 @@ export interface DaemonContext {
   onBusLost: () => void;
 }
 
-/**
- * The systemd manager's bus: the daemon's own connection when it is the system
- * bus, else a second connection whose loss is as fatal as the first's.
- */
-async function connectSystemdBus(
-  address: string,
-  systemBus: MessageBus,
-  systemRouter: SignalRouter,
-  context: DaemonContext,
-): Promise<{ bus: MessageBus; router: SignalRouter }> {
-  if (address === 'system') return { bus: systemBus, router: systemRouter };
-  const resolved =
-    address === 'user' ? `unix:path=${process.env.XDG_RUNTIME_DIR ?? '/run/user/0'}/bus` : address;
-  const bus = await connectBus(resolved);
-  bus.on('error', (err: unknown) => context.log.error({ err }, 'systemd bus connection error'));
-  onBusClosed(bus, context.onBusLost);
-  return { bus, router: new SignalRouter(bus) };
-}
-
 /** Every long-lived piece of a running daemon. */
 interface DaemonParts {
-  buses: MessageBus[];
-  routers: SignalRouter[];
-  plugins: AnyPlugin[];
+  bus: MessageBus;
+  buses: BusPool;
+  plugins: EnginePlugin[];
   engine: StateManager;
   host: ServiceHost;
   service: StateManagerService;
@@ -70,6 +49,17 @@ interface DaemonParts {
   recorder: JobRecorder;
   context: DaemonContext;
 }
+
+/** Settings that only take effect at start-up. */
+const RESTART_SETTINGS = [
+  'bus',
+  'stateDir',
+  'jobRetentionSeconds',
+  'driftCorrection',
+  'maxRetainedJobs',
+  'maxReadsPerUid',
+  'maxUnprivilegedDocumentBytes',
+] as const;
 
 /** The running daemon: every long-lived piece, started in order and stopped in reverse. */
 export class Daemon {
@@ -86,20 +76,15 @@ export class Daemon {
     const bus = await connectBus(config.bus);
     bus.on('error', (err: unknown) => log.error({ err }, 'bus connection error'));
     onBusClosed(bus, context.onBusLost);
-    const router = new SignalRouter(bus);
-    const systemd = await connectSystemdBus(config.systemdBus, bus, router, context);
-    const plugins = createPlugins({
-      systemBus: bus,
-      systemRouter: router,
-      systemdBus: systemd.bus,
-      systemdRouter: systemd.router,
+    const buses = new BusPool(log, context.onBusLost);
+    buses.adopt('system', bus);
+    const plugins = createPlugins(PLUGINS, config.plugins, {
       log,
-      settings: {
-        packagekit: { onlyTrusted: !config.allowUntrusted, dpkgStatusFile: DPKG_STATUS_FILE },
-      },
+      buses,
+      stateDir: config.stateDir,
     });
-    for (const plugin of plugins) await plugin.start();
-    const validator = new DocumentValidator(buildDocumentSchema(plugins));
+    for (const plugin of plugins) await plugin.instance.start();
+    const validator = new DocumentValidator(buildDocumentSchema(PLUGINS));
     const stateFile = new DesiredStateFile(config.stateDir, log);
     const engine = new StateManager({
       plugins,
@@ -111,30 +96,28 @@ export class Daemon {
     });
     const ledger = new Ledger(config.stateDir, log);
     await ledger.open();
-    const recorder = new JobRecorder(engine, ledger, log);
+    const recorder = new JobRecorder(engine.events, ledger, log);
     recorder.start();
     const host = new ServiceHost(bus, log, OBJECT_PATH);
     const authorizer = new Authorizer(bus, log);
-    const service = new StateManagerService(
+    const limits = new CallerLimits(config, authorizer);
+    const service = new StateManagerService({
       host,
       engine,
       authorizer,
+      limits,
       ledger,
       interfaces,
-      VERSION,
+      version: VERSION,
       log,
-    );
+    });
     service.start();
     const persisted = await stateFile.load(validator);
-    const drift = new DriftMonitor(engine, {
-      log,
-      correct: config.driftCorrection,
-      ...DRIFT_TIMING,
-    });
+    const drift = new DriftMonitor(engine, { log, correct: config.driftCorrection });
     const schedule = new DriftSchedule(() => drift.checkAll(), log);
     const daemon = new Daemon({
-      buses: [...new Set([bus, systemd.bus])],
-      routers: [...new Set([router, systemd.router])],
+      bus,
+      buses,
       plugins,
       engine,
       host,
@@ -149,7 +132,7 @@ export class Daemon {
     const state = persisted
       ? `desired state loaded from ${stateFile.path}`
       : 'no desired state yet';
-    engine.markReady(state);
+    engine.markReady();
     notify.ready(`serving ${BUS_NAME}; ${state}`);
     notify.startWatchdog();
     log.info(
@@ -159,37 +142,28 @@ export class Daemon {
     if (persisted) engine.restore(persisted);
     drift.start();
     await schedule.start(config.driftSchedule);
-    engine.on('state-changed', daemon.onStateChanged);
+    engine.events.on('changed', daemon.onStateChanged);
     return daemon;
   }
 
   /** SIGHUP: what can change while running does; the rest needs a restart. */
   async reload(config: Config, previous: Config): Promise<void> {
-    this.parts.context.log.level = config.logLevel;
+    const { log } = this.parts.context;
+    log.level = config.logLevel;
     if (config.driftSchedule !== previous.driftSchedule)
       await this.parts.schedule.start(config.driftSchedule);
-    const needsRestart = (
-      [
-        'bus',
-        'stateDir',
-        'systemdBus',
-        'allowUntrusted',
-        'jobRetentionSeconds',
-        'driftCorrection',
-        'maxRetainedJobs',
-      ] as const
-    ).filter((key) => config[key] !== previous[key]);
+    const needsRestart: string[] = RESTART_SETTINGS.filter((key) => config[key] !== previous[key]);
+    if (JSON.stringify(config.plugins) !== JSON.stringify(previous.plugins))
+      needsRestart.push('plugins');
     if (needsRestart.length > 0)
-      this.parts.context.log.warn(
-        { settings: needsRestart },
-        'these settings take effect after a restart',
-      );
-    this.parts.context.log.info('configuration reloaded');
+      log.warn({ settings: needsRestart }, 'these settings take effect after a restart');
+    log.info('configuration reloaded');
   }
 
   private readonly onStateChanged = (): void => {
-    this.parts.context.notify.status(
-      `${this.parts.engine.status}; desired generation ${this.parts.engine.desiredGeneration}, applied ${this.parts.engine.appliedGeneration}`,
+    const { engine, context } = this.parts;
+    context.notify.status(
+      `${engine.status}; desired generation ${engine.desiredGeneration}, applied ${engine.appliedGeneration}`,
     );
   };
 
@@ -208,7 +182,7 @@ export class Daemon {
     const { log, notify } = this.parts.context;
     log.info('daemon stopping');
     notify.stopping('stopping: cancelling the running job');
-    this.parts.engine.off('state-changed', this.onStateChanged);
+    this.parts.engine.events.off('changed', this.onStateChanged);
     await this.parts.schedule.stop();
     this.parts.drift.stop();
     await this.parts.engine.stop();
@@ -217,15 +191,14 @@ export class Daemon {
     this.parts.recorder.stop();
     this.parts.service.stop();
     this.parts.host.stop();
-    for (const plugin of [...this.parts.plugins].reverse()) await plugin.stop();
-    for (const router of this.parts.routers) router.stop();
-    const [bus] = this.parts.buses;
+    for (const plugin of [...this.parts.plugins].reverse()) await plugin.instance.stop();
+    await this.parts.buses.stop();
     try {
-      await bus?.releaseName(BUS_NAME);
+      await this.parts.bus.releaseName(BUS_NAME);
     } catch (err) {
       log.warn({ err }, 'could not release the bus name');
     }
-    for (const connection of this.parts.buses) connection.disconnect();
+    this.parts.bus.disconnect();
     notify.close();
   }
 }

@@ -1,10 +1,13 @@
 import { parseArgs } from 'node:util';
+import { PLUGINS } from '../plugins/registry.js';
 import {
   ConfigError,
   DEFAULT_CONFIG_FILE,
   mergeConfig,
+  parsePluginOptions,
   readConfigFile,
   type Config,
+  type PluginSettings,
 } from './config.js';
 import { Daemon } from './daemon.js';
 import { createLogger, isLogLevel, LOG_LEVELS } from './logger.js';
@@ -16,14 +19,15 @@ Settings come from the configuration file (default ${DEFAULT_CONFIG_FILE}); a fl
 
   --config FILE              configuration file (JSON, see docs/operations.md)
   --bus ADDRESS              bus to serve on: 'system' (default; honours DBUS_SYSTEM_BUS_ADDRESS) or a D-Bus address
-  --systemd-bus BUS          systemd manager to drive: system (default), user ($XDG_RUNTIME_DIR/bus) or a D-Bus address
   --state-dir DIR            where the desired state is persisted (default /var/lib/op-dbus)
   --drift-schedule CRON      periodic full drift check, node-cron syntax (default '*/15 * * * *')
   --log-level LEVEL          ${LOG_LEVELS.join(', ')} (default info)
   --job-retention SECONDS    how long a finished job stays readable on the bus (default 600)
   --max-retained-jobs N      at most this many finished jobs are kept (default 100)
-  --allow-untrusted          let PackageKit install from unsigned repositories (test backends, local repos)
   --no-drift-correction      report drift (DriftDetected, Conditions) but never correct it
+  --plugin-option NAME.KEY=VALUE
+                             one plugin setting (repeatable; VALUE is JSON or a string), e.g.
+                             systemd.bus=user, packagekit.onlyTrusted=false (docs/operations.md)
 
 Signals: SIGTERM/SIGINT finish or cancel the running job and exit 0; SIGHUP reloads the configuration.`;
 
@@ -38,7 +42,7 @@ function positiveNumber(value: string | undefined, flag: string): number | undef
 interface ParsedFlags {
   configFile: string;
   explicitConfig: boolean;
-  flags: Partial<Config>;
+  flags: Partial<Omit<Config, 'plugins'>> & { plugins: PluginSettings };
   help: boolean;
 }
 
@@ -48,13 +52,12 @@ function parseFlags(args: string[]): ParsedFlags {
     options: {
       config: { type: 'string' },
       bus: { type: 'string' },
-      'systemd-bus': { type: 'string' },
       'state-dir': { type: 'string' },
       'drift-schedule': { type: 'string' },
       'log-level': { type: 'string' },
       'job-retention': { type: 'string' },
       'max-retained-jobs': { type: 'string' },
-      'allow-untrusted': { type: 'boolean' },
+      'plugin-option': { type: 'string', multiple: true },
       'no-drift-correction': { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -69,20 +72,20 @@ function parseFlags(args: string[]): ParsedFlags {
     help: values.help,
     flags: {
       bus: values.bus,
-      systemdBus: values['systemd-bus'],
       stateDir: values['state-dir'],
       driftSchedule: values['drift-schedule'],
       logLevel: level,
       jobRetentionSeconds: positiveNumber(values['job-retention'], '--job-retention'),
       maxRetainedJobs: maxJobs === undefined ? undefined : Math.floor(maxJobs),
-      allowUntrusted: values['allow-untrusted'],
+      plugins: parsePluginOptions(values['plugin-option'] ?? []),
       driftCorrection: values['no-drift-correction'] ? false : undefined,
     },
   };
 }
 
 async function loadConfig(parsed: ParsedFlags): Promise<Config> {
-  return mergeConfig(await readConfigFile(parsed.configFile, parsed.explicitConfig), parsed.flags);
+  const file = await readConfigFile(parsed.configFile, parsed.explicitConfig, PLUGINS);
+  return mergeConfig(PLUGINS, file, parsed.flags);
 }
 
 /** `op-dbus daemon`: runs until SIGTERM/SIGINT; exits non-zero when a bus goes away. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ErrorName, OpdbusError, errorMessage } from '../errors.js';
+import { ErrorName, OpdbusError, PluginFailure, errorMessage } from '../errors.js';
 import { MessageClass, MessageType, Variant, type Message, type MessageBus } from './bus.js';
 import { renderIntrospection, type InterfaceSpec } from './interface-xml.js';
 import { STANDARD_INTERFACES } from './standard-interfaces.js';
@@ -148,7 +148,7 @@ export class ServiceHost {
       const result = await handler(message.body, { sender: message.sender, interactive });
       this.reply(message, spec.outSignature, result);
     } catch (err) {
-      if (err instanceof OpdbusError) {
+      if (err instanceof OpdbusError || err instanceof PluginFailure) {
         this.replyError(message, err.dbusName, err.message);
       } else {
         this.log.error({ err, method: spec.name }, 'method handler failed');

@@ -1,21 +1,16 @@
 import type { Logger } from 'pino';
-import { ErrorName, OpdbusError } from '../errors.js';
-import type { Job } from '../engine/job.js';
-import type { PlanAction } from '../engine/reconciler.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { Action, type Authorizer } from './authorization.js';
+import type { ManagerFact } from '../engine/events.js';
+import type { Job } from '../engine/jobs/job.js';
+import type { ProgressReport } from '../engine/plugin.js';
+import type { PlanAction, QueryAnswer } from '../engine/reconciler.js';
 import type { StateManager } from '../engine/state-manager.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { FACT_PROPERTY, JOB_INTERFACE, jobPath, MANAGER_INTERFACE, OBJECT_PATH } from './api.js';
+import { Action, type Authorizer } from './authorization.js';
 import type { InterfaceSpec } from './interface-xml.js';
-import type { ServiceHost } from './service-host.js';
-
-export const BUS_NAME = 'org.opdbus.StateManager';
-export const OBJECT_PATH = '/org/opdbus/StateManager';
-export const MANAGER_INTERFACE = 'org.opdbus.StateManager';
-export const JOB_INTERFACE = 'org.opdbus.StateManager.Job';
-
-export function jobPath(id: number): string {
-  return `${OBJECT_PATH}/job/${id}`;
-}
+import { JobObjects } from './job-objects.js';
+import type { CallerLimits } from './caller-limits.js';
+import type { MethodHandler, ServiceHost } from './service-host.js';
 
 function requireInterface(interfaces: Map<string, InterfaceSpec>, name: string): InterfaceSpec {
   const spec = interfaces.get(name);
@@ -27,151 +22,116 @@ function stringArg(args: unknown[]): string {
   return String(args[0]);
 }
 
+/** The size of a document argument (Plan's), 0 for calls without one. */
+function documentBytes(args: unknown[]): number {
+  return typeof args[0] === 'string' ? Buffer.byteLength(args[0], 'utf8') : 0;
+}
+
+/** Query's answer: the document, plus the plugins it could not read when there are any. */
+function queryJson({ document, unreadable }: QueryAnswer): string {
+  return JSON.stringify(
+    Object.keys(unreadable).length > 0 ? { ...document, unreadable } : document,
+  );
+}
+
+export interface ServiceDependencies {
+  host: ServiceHost;
+  engine: StateManager;
+  authorizer: Authorizer;
+  limits: CallerLimits;
+  ledger: Ledger;
+  interfaces: Map<string, InterfaceSpec>;
+  version: string;
+  log: Logger;
+}
+
 /**
- * Puts the engine on the bus: the manager object, one object per job, and the
- * signals and PropertiesChanged that follow the engine's events.
+ * Puts the engine on the bus: the manager object with its methods, properties
+ * and signals, and the job objects (JobObjects). Listens to the engine's events;
+ * the engine knows nothing of D-Bus.
  */
 export class StateManagerService {
   private readonly manager: InterfaceSpec;
-  private readonly job: InterfaceSpec;
+  private readonly jobObjects: JobObjects;
 
-  constructor(
-    private readonly host: ServiceHost,
-    private readonly engine: StateManager,
-    private readonly authorizer: Authorizer,
-    private readonly ledger: Ledger,
-    interfaces: Map<string, InterfaceSpec>,
-    private readonly version: string,
-    private readonly log: Logger,
-  ) {
-    this.manager = requireInterface(interfaces, MANAGER_INTERFACE);
-    this.job = requireInterface(interfaces, JOB_INTERFACE);
+  constructor(private readonly deps: ServiceDependencies) {
+    this.manager = requireInterface(deps.interfaces, MANAGER_INTERFACE);
+    this.jobObjects = new JobObjects(
+      deps.host,
+      deps.engine,
+      deps.authorizer,
+      requireInterface(deps.interfaces, JOB_INTERFACE),
+      this.manager,
+    );
   }
 
   start(): void {
-    this.host.export(OBJECT_PATH, [
+    const { engine, authorizer, ledger, limits } = this.deps;
+    // Reads are open to every local user, within that user's limits.
+    const read =
+      (handler: (args: unknown[]) => unknown[] | Promise<unknown[]>): MethodHandler =>
+      (args, call) =>
+        limits.read(call.sender, documentBytes(args), async () => handler(args));
+    this.deps.host.export(OBJECT_PATH, [
       {
         spec: this.manager,
         methods: {
           // Changing methods ask first (root, or polkit), then validate: a caller
           // who may not apply learns nothing from Apply that Plan would not tell.
           Apply: async (args, call) => {
-            const caller = await this.authorizer.authorize(
-              call.sender,
-              Action.apply,
-              call.interactive,
-            );
-            return [jobPath((await this.engine.apply(stringArg(args), caller)).id)];
+            const caller = await authorizer.authorize(call.sender, Action.apply, call.interactive);
+            return [jobPath((await engine.apply(stringArg(args), caller)).id)];
           },
-          Plan: async (args) => [JSON.stringify(await this.engine.plan(stringArg(args)))],
-          Query: async (args) => [JSON.stringify(await this.engine.query(args[0] as string[]))],
-          GetDesiredState: () => [JSON.stringify(this.engine.desiredDocument)],
-          Verify: async () => [JSON.stringify(await this.engine.verify())],
+          Plan: read(async (args) => [JSON.stringify(await engine.plan(stringArg(args)))]),
+          Query: read(async (args) => [queryJson(await engine.query(args[0] as string[]))]),
+          GetDesiredState: read(() => [JSON.stringify(engine.desiredDocument)]),
+          Verify: read(async () => [JSON.stringify(await engine.verify())]),
           Reconcile: async (_args, call) => {
-            const caller = await this.authorizer.authorize(
+            const caller = await authorizer.authorize(
               call.sender,
               Action.reconcile,
               call.interactive,
             );
-            return [jobPath(this.engine.reconcile(caller).id)];
+            return [jobPath(engine.reconcile(caller).id)];
           },
-          GetHistory: async (args) => [JSON.stringify(await this.ledger.history(Number(args[0])))],
-          VerifyHistory: async () => [JSON.stringify(await this.ledger.verify())],
+          GetHistory: read(async (args) => [JSON.stringify(await ledger.history(Number(args[0])))]),
+          VerifyHistory: read(async () => [JSON.stringify(await ledger.verify())]),
         },
         properties: () => this.managerProperties(),
       },
     ]);
-    this.engine.on('job-new', this.onJobNew);
-    this.engine.on('job-changed', this.onJobChanged);
-    this.engine.on('job-removed', this.onJobRemoved);
-    this.engine.on('job-evicted', this.onJobEvicted);
-    this.engine.on('progress', this.onProgress);
-    this.engine.on('state-changed', this.onStateChanged);
-    this.engine.on('drift-detected', this.onDriftDetected);
+    this.jobObjects.start();
+    engine.events.on('progress', this.onProgress);
+    engine.events.on('changed', this.onChanged);
+    engine.events.on('drift-detected', this.onDriftDetected);
   }
 
   stop(): void {
-    this.engine.off('job-new', this.onJobNew);
-    this.engine.off('job-changed', this.onJobChanged);
-    this.engine.off('job-removed', this.onJobRemoved);
-    this.engine.off('job-evicted', this.onJobEvicted);
-    this.engine.off('progress', this.onProgress);
-    this.engine.off('state-changed', this.onStateChanged);
-    this.engine.off('drift-detected', this.onDriftDetected);
-    this.host.unexport(OBJECT_PATH);
+    const { events } = this.deps.engine;
+    this.jobObjects.stop();
+    events.off('progress', this.onProgress);
+    events.off('changed', this.onChanged);
+    events.off('drift-detected', this.onDriftDetected);
+    this.deps.host.unexport(OBJECT_PATH);
   }
 
   private managerProperties(): Record<string, unknown> {
+    const { engine } = this.deps;
     return {
-      Version: this.version,
-      Status: this.engine.status,
-      Plugins: this.engine.pluginNames,
-      DesiredGeneration: BigInt(this.engine.desiredGeneration),
-      AppliedGeneration: BigInt(this.engine.appliedGeneration),
-      LastReconcile: this.engine.lastReconcileUsec,
-      DriftCount: this.engine.driftCount,
-      Conditions: JSON.stringify(this.engine.conditions),
+      Version: this.deps.version,
+      Status: engine.status,
+      Plugins: engine.pluginNames,
+      DesiredGeneration: BigInt(engine.desiredGeneration),
+      AppliedGeneration: BigInt(engine.appliedGeneration),
+      LastReconcile: engine.health.lastReconcileUsec,
+      DriftCount: engine.health.driftCount,
+      Conditions: JSON.stringify(engine.health.conditions),
     };
   }
 
-  private jobProperties(job: Job): Record<string, unknown> {
-    return {
-      Id: job.id,
-      Kind: job.kind,
-      State: job.state,
-      Percentage: job.percentage,
-      Result: job.result ? JSON.stringify(job.result) : '',
-    };
-  }
-
-  private readonly onJobNew = (job: Job): void => {
-    this.host.export(jobPath(job.id), [
-      {
-        spec: this.job,
-        methods: {
-          Cancel: async (_args, call) => {
-            await this.authorizer.authorize(call.sender, Action.cancel, call.interactive);
-            this.engine.cancel(this.liveJob(job.id));
-            return [];
-          },
-        },
-        properties: () => this.jobProperties(job),
-      },
-    ]);
-    this.host.emitSignal(OBJECT_PATH, this.manager, 'JobNew', [job.id, jobPath(job.id), job.kind]);
-  };
-
-  private liveJob(id: number): Job {
-    const job = this.engine.job(id);
-    if (!job) throw new OpdbusError(ErrorName.JobFinished, `job ${id} is gone`);
-    return job;
-  }
-
-  private readonly onJobChanged = (job: Job, changed: string[]): void => {
-    const all = this.jobProperties(job);
-    const values = Object.fromEntries(changed.map((name) => [name, all[name]]));
-    this.host.emitPropertiesChanged(jobPath(job.id), this.job, values);
-  };
-
-  private readonly onJobRemoved = (job: Job, result: string): void => {
-    this.host.emitSignal(OBJECT_PATH, this.manager, 'JobRemoved', [
-      job.id,
-      jobPath(job.id),
-      result,
-    ]);
-  };
-
-  private readonly onJobEvicted = (job: Job): void => {
-    this.host.unexport(jobPath(job.id));
-  };
-
-  private readonly onProgress = (
-    job: Job,
-    plugin: string,
-    report: { resource: string; phase: string; percent: number; message: string },
-  ): void => {
+  private readonly onProgress = (job: Job, plugin: string, report: ProgressReport): void => {
     const percent = Math.max(0, Math.min(100, Math.round(report.percent)));
-    this.host.emitSignal(OBJECT_PATH, this.manager, 'Progress', [
+    this.deps.host.emitSignal(OBJECT_PATH, this.manager, 'Progress', [
       job.id,
       plugin,
       report.resource,
@@ -182,7 +142,7 @@ export class StateManagerService {
   };
 
   private readonly onDriftDetected = (drift: PlanAction): void => {
-    this.host.emitSignal(OBJECT_PATH, this.manager, 'DriftDetected', [
+    this.deps.host.emitSignal(OBJECT_PATH, this.manager, 'DriftDetected', [
       drift.plugin,
       drift.resource,
       JSON.stringify(drift.from),
@@ -190,10 +150,11 @@ export class StateManagerService {
     ]);
   };
 
-  private readonly onStateChanged = (changed: string[]): void => {
+  private readonly onChanged = (facts: ManagerFact[]): void => {
     const all = this.managerProperties();
-    const values = Object.fromEntries(changed.map((name) => [name, all[name]]));
-    this.host.emitPropertiesChanged(OBJECT_PATH, this.manager, values);
-    this.log.debug({ changed }, 'properties changed');
+    const names = [...new Set(facts.map((fact) => FACT_PROPERTY[fact]))];
+    const values = Object.fromEntries(names.map((name) => [name, all[name]]));
+    this.deps.host.emitPropertiesChanged(OBJECT_PATH, this.manager, values);
+    this.deps.log.debug({ changed: names }, 'properties changed');
   };
 }

@@ -26,6 +26,12 @@ export function buildDocumentSchema(
         Type.String({ description: 'The JSON Schema an editor should use; ignored by op-dbus.' }),
       ),
       version: Type.Literal(DOCUMENT_VERSION, { description: 'Document format version.' }),
+      unreadable: Type.Optional(
+        Type.Record(Type.String(), Type.String(), {
+          description:
+            'Set by Query for plugins it could not read, with the reason; ignored by Apply.',
+        }),
+      ),
       plugins: Type.Object(sections, {
         additionalProperties: false,
         description: 'One section per plugin; a plugin that is absent is left alone.',

@@ -112,7 +112,9 @@ export class DocumentValidator {
     }
     const problems = this.checker.problems(value);
     if (problems.length > 0) throw invalid(problems);
-    return deepFreeze(value as DesiredDocument);
+    // Only what Apply acts on becomes desired state ($schema and Query's notes do not).
+    const { version, plugins } = value as DesiredDocument;
+    return deepFreeze({ version, plugins });
   }
 }
 

@@ -1,24 +1,46 @@
-import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
+import type { FailureKind } from '../errors.js';
+
+/**
+ * The contract between the engine and a plugin. It is all the engine knows of
+ * a plugin; a plugin knows nothing of the engine beyond it. docs/architecture.md
+ * repeats it with the reasons.
+ *
+ * Division of labour (as mgmt's resources and controller-runtime's reconcilers):
+ * the ENGINE owns ordering, the job queue, deadlines, cancellation, verification,
+ * retries and back-off, dry runs (Plan) and drift policy. A PLUGIN reads and
+ * changes its corner of the machine through its service, and never sleeps,
+ * retries, loops or keeps its own timers for those purposes.
+ */
 
 /** One change the engine would make (Plan) or made (Apply) to one resource. */
 export interface PlannedChange {
   /** The resource's name within its plugin: a package name, a unit name, ... */
   resource: string;
-  /** A verb the plugin defines (install, remove, upgrade, start, ...); 'none' if already as desired. */
+  /**
+   * A verb the plugin defines (install, remove, start, set, ...); 'none' when the
+   * resource is as desired. A change that cannot be made as the machine stands
+   * (no package by that name anywhere) is planned with an action that says so,
+   * e.g. 'unresolvable', and a `reason`: Plan must never show it as a plain change.
+   */
   action: string;
   /** What the resource is now, as a JSON value (null when it does not exist). */
   from: unknown;
   /** What it will be, as a JSON value (null when it will not exist). */
   to: unknown;
+  /** Why the action is what it is, when that is not obvious (e.g. why unresolvable). */
+  reason?: string;
 }
 
-/** What happened to one resource; `error` (the service's own words) when it failed. */
+/** What happened to one resource. */
 export interface ResourceOutcome {
   resource: string;
   outcome: 'changed' | 'unchanged' | 'failed';
   action: string;
+  /** When failed: the service's own words (bounded; see errors.boundedText). */
   error?: string;
+  /** When failed: whether retrying can help (unset means retryable). */
+  failure?: FailureKind;
 }
 
 /** Progress a plugin reports while it works; resource '' means the whole step. */
@@ -29,46 +51,75 @@ export interface ProgressReport {
   message: string;
 }
 
+/**
+ * Whose work a call is. Job work (Apply, reconcile, drift correction) is served
+ * before reads (Plan, Query, Verify) wherever a plugin limits its calls to a
+ * service: a flood of reads must never starve the daemon's own changes.
+ */
+export type WorkPriority = 'job' | 'read';
+
 /** Everything the engine hands a plugin for one operation: no globals. */
 export interface PluginContext {
   log: Logger;
-  /** Aborted when the job is cancelled or the daemon stops: stop early, cancel what you started. */
+  /**
+   * Aborted when the job is cancelled, the daemon stops, or the deadline passes
+   * (its reason then says which). Pass it to every call: a call still running
+   * when it fires must give up (and cancel what it started where it can).
+   */
   signal: AbortSignal;
+  /** Milliseconds since the epoch by which this step must be done (= when `signal` fires). */
+  deadline: number;
+  priority: WorkPriority;
   progress(report: ProgressReport): void;
 }
 
+/** Which resources may have changed: names, or 'all' when the plugin cannot say. */
+export type ChangeScope = readonly string[] | 'all';
+
+/** A plugin's one feed of "look again" notices; its cache and the drift monitor both listen. */
+export interface ChangeSource {
+  /** Calls `listener` until the returned function is called. */
+  subscribe(listener: (scope: ChangeScope) => void): () => void;
+}
+
 /**
- * The one interface between the engine and a plugin. The engine owns ordering,
- * the job queue, cancellation and verification; a plugin only reads and changes
- * its corner of the machine, and never sleeps, retries or loops by itself.
- *
- * `Section` is the plugin's part of a desired-state document (validated by
- * `schema` before the plugin ever sees it); `Observed` is whatever the plugin
- * needs to know about the machine to plan.
+ * A plugin instance, made by its definition (src/plugins/definition.ts). `Section`
+ * is the plugin's part of a document, already valid against the plugin's schema
+ * and frozen; `Observed` is whatever the plugin needs to know to plan.
  */
 export interface Plugin<Section = unknown, Observed = unknown> {
-  /** The key of this plugin under "plugins" in a document. */
-  readonly name: string;
-  /** JSON Schema (TypeBox) of the plugin's section: the validation and the TypeScript type. */
-  readonly schema: TSchema;
-
-  /** Start talking to the system service (subscriptions, clients). Called once. */
+  /**
+   * Takes what the plugin needs for its life: match rules, subscriptions, clients.
+   * Must not require the service to be up (the daemon starts without it and the
+   * plugin's resources fail, retryable, until it comes). Called once.
+   */
   start(): Promise<void>;
-  /** Release everything start() took. */
+  /** Releases everything start() took: every subscription, timer and connection. */
   stop(): Promise<void>;
 
-  /** Reads the current state of the resources the section names. Changes nothing. */
+  /**
+   * Reads the current state of the resources `desired` names; changes nothing.
+   * May run at any time, also while apply() of the same plugin runs: Plan, Verify
+   * and Query do not wait for the job queue. A cache must therefore never hide a
+   * change that landed while it was being read (see shared/observation-cache.ts).
+   * Throws (typed: errors.PluginFailure) when the service cannot be read at all.
+   */
   observe(desired: Section, ctx: PluginContext): Promise<Observed>;
 
   /**
-   * Pure: the changes that take the machine from `observed` to `desired`, one per
-   * resource named in `desired`, with action 'none' where nothing is to be done.
+   * Pure: the changes from `observed` to `desired`, exactly one per resource
+   * `desired` names, in the order apply should take them, 'none' where nothing
+   * is to be done. A resource the document does not name is never in the plan.
    */
   plan(desired: Section, observed: Observed): PlannedChange[];
 
   /**
-   * Makes the changes (never 'none'), batched as the service allows, and reports an
-   * outcome for each. The engine verifies afterwards by observing and planning again.
+   * Makes the changes (never 'none' ones), batched as the service allows, and
+   * returns one outcome per change. A refusal that concerns one resource is a
+   * `failed` outcome with the service's words and a `failure` kind; a failure of
+   * the whole step (service gone, deadline) is thrown. Returns only when the
+   * service says the work is done; the engine then verifies by observing and
+   * planning again, so a 'changed' that did not stick is caught there.
    */
   apply(
     changes: PlannedChange[],
@@ -77,17 +128,20 @@ export interface Plugin<Section = unknown, Observed = unknown> {
     ctx: PluginContext,
   ): Promise<ResourceOutcome[]>;
 
-  /** The machine's current state as a section that Apply accepts and that plans no change. */
+  /**
+   * The machine's current state as a section that Apply accepts and that plans
+   * no change (what `op-dbus init --introspect` writes). Throws when the service
+   * cannot be read; the engine then names this plugin as unreadable.
+   */
   query(ctx: PluginContext): Promise<Section>;
 
   /**
-   * Optional: calls `notify` when the machine may have changed behind the daemon's
-   * back (a service announced it), naming the resources when it can. Level-based:
-   * a notification only says "look again", never what the new state is. Returns
-   * the function that stops watching. Subscriptions go through the plugin's
-   * router, never one match rule per resource.
+   * Optional: notices that the machine may have changed behind the daemon's back.
+   * Level-based: a notice only says "look at these again", never what the state
+   * is now; the engine re-reads through observe(). One feed per plugin, whose
+   * notices come only from the real service (see dbus/service-peer.ts).
    */
-  watch?(notify: (resources?: readonly string[]) => void): () => void;
+  readonly changes?: ChangeSource;
 
   /** Optional: the part of `desired` that covers only `resources`, so only those are re-read. */
   narrow?(desired: Section, resources: readonly string[]): Section;
@@ -98,3 +152,18 @@ export interface Plugin<Section = unknown, Observed = unknown> {
  * bivariant in TypeScript, so every Plugin<S, O> is assignable to this.
  */
 export type AnyPlugin = Plugin<unknown, unknown>;
+
+/** Engine-owned limits of a plugin's steps ("meta params"), declared by its definition. */
+export interface PluginDeadlines {
+  /** observe and query (default 60 s). */
+  readMs: number;
+  /** one apply, e.g. a package transaction or a locale-gen run (default 30 min). */
+  applyMs: number;
+}
+
+/** A plugin as the engine holds it: its name (declared once, in its definition) and instance. */
+export interface EnginePlugin {
+  readonly name: string;
+  readonly instance: AnyPlugin;
+  readonly deadlines: PluginDeadlines;
+}

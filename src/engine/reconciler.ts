@@ -1,163 +1,160 @@
 import type { Logger } from 'pino';
 import type { DesiredDocument } from '../document/document.js';
-import { errorMessage } from '../errors.js';
+import { boundedText, errorMessage, failureKindOf } from '../errors.js';
+import type { PluginOutcome } from './jobs/job.js';
 import type {
-  AnyPlugin,
+  EnginePlugin,
   PlannedChange,
   PluginContext,
   ProgressReport,
   ResourceOutcome,
+  WorkPriority,
 } from './plugin.js';
-import type { PluginOutcome } from './job.js';
+import { runStep } from './step-context.js';
+import { verifyOutcomes } from './verify.js';
 
 /** A planned change with the plugin it belongs to: one row of Plan's answer. */
 export type PlanAction = PlannedChange & { plugin: string };
 
-export interface RunHooks {
+export interface ReadOptions {
   signal: AbortSignal;
   log: Logger;
-  /** Called with progress of plugin `index` of `count`. */
+  priority: WorkPriority;
+}
+
+export interface RunOptions {
+  signal: AbortSignal;
+  log: Logger;
+  /** Progress of the plugin at `index` of `count` in this run. */
   progress(plugin: string, index: number, count: number, report: ProgressReport): void;
+}
+
+/** What Query could read, and why each plugin it could not read failed. */
+export interface QueryAnswer {
+  document: DesiredDocument;
+  unreadable: Record<string, string>;
 }
 
 /**
  * Drives plugins through observe, plan, apply and verify, in registry order
- * (packages before units: a unit often comes with its package). A plugin that
- * fails marks its own resources failed; the others still run.
+ * (packages before units: a unit often comes with its package), each step
+ * under the engine's deadline. A plugin that fails marks its own resources
+ * failed; the others still run.
  */
 export class Reconciler {
-  constructor(private readonly plugins: readonly AnyPlugin[]) {}
+  constructor(private readonly plugins: readonly EnginePlugin[]) {}
 
-  private sectionsOf(document: DesiredDocument): [AnyPlugin, unknown][] {
+  private sectionsOf(document: DesiredDocument): [EnginePlugin, unknown][] {
     return this.plugins
       .filter((plugin) => document.plugins[plugin.name] !== undefined)
       .map((plugin) => [plugin, document.plugins[plugin.name]]);
   }
 
-  private context(plugin: AnyPlugin, index: number, count: number, hooks: RunHooks): PluginContext {
-    return {
-      log: hooks.log.child({ plugin: plugin.name }),
-      signal: hooks.signal,
-      progress: (report) => hooks.progress(plugin.name, index, count, report),
-    };
-  }
-
   /** What applying `document` would change now. Reads only. */
-  async plan(document: DesiredDocument, hooks: RunHooks): Promise<PlanAction[]> {
-    const sections = this.sectionsOf(document);
+  async plan(document: DesiredDocument, options: ReadOptions): Promise<PlanAction[]> {
     const actions: PlanAction[] = [];
-    for (const [index, [plugin, section]] of sections.entries()) {
-      const observed = await plugin.observe(
-        section,
-        this.context(plugin, index, sections.length, hooks),
+    for (const [plugin, section] of this.sectionsOf(document)) {
+      const observed = await runStep(plugin, 'read', options, (ctx) =>
+        plugin.instance.observe(section, ctx),
       );
-      for (const { resource, action, from, to } of plugin.plan(section, observed)) {
-        actions.push({ plugin: plugin.name, resource, action, from, to });
+      for (const change of plugin.instance.plan(section, observed)) {
+        actions.push({ plugin: plugin.name, ...planRow(change) });
       }
     }
     return actions;
   }
 
   /** Converges the machine on `document`; never throws for a plugin's failure. */
-  async reconcile(document: DesiredDocument, hooks: RunHooks): Promise<PluginOutcome[]> {
+  async reconcile(document: DesiredDocument, options: RunOptions): Promise<PluginOutcome[]> {
     const sections = this.sectionsOf(document);
     const outcomes: PluginOutcome[] = [];
     for (const [index, [plugin, section]] of sections.entries()) {
-      hooks.signal.throwIfAborted();
-      const ctx = this.context(plugin, index, sections.length, hooks);
-      const results = await this.reconcilePlugin(plugin, section, ctx);
+      options.signal.throwIfAborted();
+      const step = {
+        log: options.log,
+        priority: 'job' as const,
+        signal: options.signal,
+        progress: (report: ProgressReport) =>
+          options.progress(plugin.name, index, sections.length, report),
+      };
+      const results = await this.reconcilePlugin(plugin, section, step);
       for (const result of results) outcomes.push({ plugin: plugin.name, ...result });
     }
     return outcomes;
   }
 
   private async reconcilePlugin(
-    plugin: AnyPlugin,
+    plugin: EnginePlugin,
     section: unknown,
-    ctx: PluginContext,
+    step: ReadOptions & { progress: (report: ProgressReport) => void },
   ): Promise<ResourceOutcome[]> {
+    const { instance } = plugin;
     let changes: PlannedChange[] = [];
     try {
-      ctx.progress({
+      step.progress({
         resource: '',
         phase: 'resolving',
         percent: 0,
         message: 'reading current state',
       });
-      const observed = await plugin.observe(section, ctx);
-      changes = plugin.plan(section, observed);
+      const observed = await runStep(plugin, 'read', step, (ctx) => instance.observe(section, ctx));
+      changes = instance.plan(section, observed);
       const pending = changes.filter((change) => change.action !== 'none');
-      const applied = pending.length > 0 ? await plugin.apply(pending, section, observed, ctx) : [];
-      return await this.verify(plugin, section, changes, applied, ctx);
+      const applied =
+        pending.length > 0
+          ? await runStep(plugin, 'apply', step, (ctx: PluginContext) =>
+              instance.apply(pending, section, observed, ctx),
+            )
+          : [];
+      return await verifyOutcomes(plugin, section, changes, applied, step);
     } catch (err) {
-      if (ctx.signal.aborted) throw err;
-      ctx.log.warn({ err: errorMessage(err) }, 'plugin failed');
-      const error = errorMessage(err);
+      // Cancelled or stopping: the job ends here. A deadline is a failure like any other.
+      if (step.signal.aborted) throw err;
+      const error = boundedText(errorMessage(err));
+      const failure = failureKindOf(err);
+      step.log.warn({ plugin: plugin.name, err: error, failure }, 'plugin failed');
       const resources = changes.length > 0 ? changes : [{ resource: '', action: 'none' }];
       return resources.map((change) => ({
         resource: change.resource,
         outcome: 'failed',
         action: change.action,
         error,
+        failure,
       }));
     }
   }
 
   /**
-   * Observes again after applying: a resource still not as desired has failed,
-   * whatever the service said (an install can "succeed" and leave nothing behind).
+   * The current state of the named plugins (all when none are named), as a
+   * document of every section that could be read, and the reason for each that
+   * could not: one unreachable service never hides the others.
    */
-  private async verify(
-    plugin: AnyPlugin,
-    section: unknown,
-    planned: PlannedChange[],
-    applied: ResourceOutcome[],
-    ctx: PluginContext,
-  ): Promise<ResourceOutcome[]> {
-    const appliedByResource = new Map(applied.map((outcome) => [outcome.resource, outcome]));
-    // Nothing to check when every change failed (and the service may be gone).
-    const needsVerify = applied.some((outcome) => outcome.outcome !== 'failed');
-    ctx.progress({
-      resource: '',
-      phase: 'verifying',
-      percent: 100,
-      message: 'checking the result',
-    });
-    const remaining = needsVerify
-      ? new Map(
-          plugin
-            .plan(section, await plugin.observe(section, ctx))
-            .filter((c) => c.action !== 'none')
-            .map((c) => [c.resource, c]),
-        )
-      : new Map<string, PlannedChange>();
-    return planned.map((change): ResourceOutcome => {
-      if (change.action === 'none')
-        return { resource: change.resource, outcome: 'unchanged', action: 'none' };
-      const outcome = appliedByResource.get(change.resource);
-      if (outcome?.outcome === 'failed') return outcome;
-      const left = remaining.get(change.resource);
-      if (left) {
-        return {
-          resource: change.resource,
-          outcome: 'failed',
-          action: change.action,
-          error: `not as desired after ${change.action}: still needs ${left.action} (now ${JSON.stringify(left.from)})`,
-        };
-      }
-      return { resource: change.resource, outcome: 'changed', action: change.action };
-    });
-  }
-
-  /** The current state of the named plugins, as a document. */
-  async query(names: readonly string[], hooks: RunHooks): Promise<DesiredDocument> {
-    const chosen = this.plugins.filter(
-      (plugin) => names.length === 0 || names.includes(plugin.name),
-    );
+  async query(names: readonly string[], options: ReadOptions): Promise<QueryAnswer> {
+    const chosen = this.plugins.filter((p) => names.length === 0 || names.includes(p.name));
     const plugins: Record<string, unknown> = {};
-    for (const [index, plugin] of chosen.entries()) {
-      plugins[plugin.name] = await plugin.query(this.context(plugin, index, chosen.length, hooks));
+    const unreadable: Record<string, string> = {};
+    for (const plugin of chosen) {
+      try {
+        plugins[plugin.name] = await runStep(plugin, 'read', options, (ctx) =>
+          plugin.instance.query(ctx),
+        );
+      } catch (err) {
+        if (options.signal.aborted) throw err;
+        unreadable[plugin.name] = boundedText(errorMessage(err));
+        options.log.warn(
+          { plugin: plugin.name, err: unreadable[plugin.name] },
+          'plugin unreadable',
+        );
+      }
     }
-    return { version: 1, plugins };
+    return { document: { version: 1, plugins }, unreadable };
   }
+}
+
+/** The public part of a planned change (plugins may carry more, e.g. package ids). */
+function planRow(change: PlannedChange): PlannedChange {
+  const { resource, action, from, to, reason } = change;
+  return reason === undefined
+    ? { resource, action, from, to }
+    : { resource, action, from, to, reason };
 }

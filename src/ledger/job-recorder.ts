@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { FinalJobState, Job } from '../engine/job.js';
-import type { StateManager } from '../engine/state-manager.js';
+import type { EngineEvents } from '../engine/events.js';
+import type { FinalJobState, Job } from '../engine/jobs/job.js';
 import { errorMessage } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import { sha256, type Ledger, type LedgerEntry } from './ledger.js';
@@ -32,17 +32,17 @@ export function entryOf(job: Job, state: FinalJobState): LedgerEntry {
 /** Appends a record for every job the engine finishes. */
 export class JobRecorder {
   constructor(
-    private readonly engine: StateManager,
+    private readonly events: EngineEvents,
     private readonly ledger: Ledger,
     private readonly log: Logger,
   ) {}
 
   start(): void {
-    this.engine.on('job-removed', this.onJobRemoved);
+    this.events.on('job-removed', this.onJobRemoved);
   }
 
   stop(): void {
-    this.engine.off('job-removed', this.onJobRemoved);
+    this.events.off('job-removed', this.onJobRemoved);
   }
 
   private readonly onJobRemoved = (job: Job, state: FinalJobState): void => {

@@ -1,32 +1,55 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
-import type { MessageBus } from '../dbus/bus.js';
-import type { SignalRouter } from '../dbus/signal-router.js';
-import type { AnyPlugin } from '../engine/plugin.js';
+import type { BusConnection } from '../dbus/bus-connection.js';
+import type { AnyPlugin, PluginDeadlines } from '../engine/plugin.js';
 
-/** What every plugin may be given: its connections to the system's services. */
-export interface PluginDependencies {
-  /** The daemon's own system bus: PackageKit, hostname1, timedate1, locale1 live there. */
-  systemBus: MessageBus;
-  systemRouter: SignalRouter;
-  /** Where the systemd manager is: the system bus in production, a user manager's bus in tests. */
-  systemdBus: MessageBus;
-  systemdRouter: SignalRouter;
+/**
+ * What the daemon gives a plugin when it makes one. Everything a plugin needs
+ * arrives here; there are no globals and no settings singleton.
+ */
+export interface PluginHost<Config> {
+  /** Already a child logger with `plugin: NAME`. */
   log: Logger;
-  settings: PluginSettings;
+  /** The plugin's section of the daemon's configuration, validated by its own schema, defaults filled in. */
+  config: Readonly<Config>;
+  /**
+   * A connection to a bus: 'system' (the daemon's own; honours
+   * DBUS_SYSTEM_BUS_ADDRESS), 'user' ($XDG_RUNTIME_DIR/bus) or a D-Bus address.
+   * Connections are shared per address and owned by the daemon; losing one
+   * stops the daemon (systemd restarts it).
+   */
+  connect(address: string): Promise<BusConnection>;
+  /** The daemon's state directory, for a plugin that must remember something across restarts. */
+  stateDir: string;
 }
 
-/** Daemon-level settings of the plugins (configuration, not part of any document). */
-export interface PluginSettings {
-  packagekit: { onlyTrusted: boolean; dpkgStatusFile: string };
+/** The plugin's daemon configuration: a schema (validation and type) and its defaults. */
+export interface PluginConfigSpec<Config> {
+  schema: TSchema;
+  defaults: Config;
 }
 
 /**
- * A plugin as the registry lists it: its document key and schema (enough to
- * validate documents and publish schemas without a bus), and how to build it.
+ * A plugin, declared once: its document key and section schema (enough to
+ * validate documents and publish schemas without a bus), its configuration,
+ * its engine-owned deadlines, and how to make an instance. Listed in
+ * src/plugins/registry.ts; nothing else in src/ names a plugin.
  */
-export interface PluginDefinition {
+export interface PluginDefinition<Config = unknown> {
   name: string;
+  /** The JSON Schema (TypeBox) of the plugin's document section. */
   schema: TSchema;
-  create(deps: PluginDependencies): AnyPlugin;
+  /** One sentence for docs and `op-dbus --help`. */
+  summary: string;
+  config?: PluginConfigSpec<Config>;
+  deadlines?: Partial<PluginDeadlines>;
+  create(host: PluginHost<Config>): AnyPlugin;
+}
+
+/**
+ * Declares a plugin with its configuration type checked against its defaults and
+ * create(). The registry holds definitions with the type erased.
+ */
+export function definePlugin<Config>(definition: PluginDefinition<Config>): PluginDefinition {
+  return definition;
 }

@@ -1,5 +1,5 @@
-import type { AnyPlugin } from '../engine/plugin.js';
-import type { PluginDefinition, PluginDependencies } from './definition.js';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { PluginDefinition } from './definition.js';
 import { packagekitPlugin } from './packagekit/index.js';
 import { systemdPlugin } from './systemd/index.js';
 import { hostnamePlugin } from './hostname/index.js';
@@ -8,23 +8,19 @@ import { localePlugin } from './locale/index.js';
 
 /**
  * The one list of plugins, in the order they reconcile: packages first, because
- * a unit or a setting often comes with its package.
+ * a unit or a setting often comes with its package. Adding a plugin is its
+ * folder, one line here, and its docs.
  */
-export const PLUGINS: readonly PluginDefinition[] = [
+export const PLUGINS: readonly PluginDefinition[] = checkNames([
   packagekitPlugin,
   systemdPlugin,
   hostnamePlugin,
   timedatePlugin,
   localePlugin,
-];
-
-export function createPlugins(deps: PluginDependencies): AnyPlugin[] {
-  checkNames(PLUGINS);
-  return PLUGINS.map((definition) => definition.create(deps));
-}
+]);
 
 /** Empty or duplicate names would make documents ambiguous: fail at start, loudly. */
-export function checkNames(plugins: readonly { name: string }[]): void {
+export function checkNames<T extends { name: string }>(plugins: readonly T[]): readonly T[] {
   const seen = new Set<string>();
   for (const plugin of plugins) {
     if (!/^[a-z][a-z0-9_]*$/.test(plugin.name)) {
@@ -33,4 +29,20 @@ export function checkNames(plugins: readonly { name: string }[]): void {
     if (seen.has(plugin.name)) throw new Error(`two plugins are named '${plugin.name}'`);
     seen.add(plugin.name);
   }
+  return plugins;
+}
+
+/**
+ * The `plugins` section of the daemon's configuration file: one optional object
+ * per plugin that has settings, each validated by that plugin's own schema.
+ */
+export function pluginsConfigSchema(plugins: readonly PluginDefinition[]): TSchema {
+  const sections: Record<string, TSchema> = {};
+  for (const plugin of plugins) {
+    if (plugin.config) sections[plugin.name] = Type.Optional(plugin.config.schema);
+  }
+  return Type.Object(sections, {
+    additionalProperties: false,
+    description: "Each plugin's own settings; see docs/operations.md.",
+  });
 }

@@ -1,10 +1,11 @@
 import { startHostServices } from './host-services.js';
 import type { StackOptions } from './stack.js';
 import { startSystemdUser, type SystemdUser } from './systemd-user.js';
+import { systemdBusArgs } from './daemon.js';
 
 /**
  * The stack's `services` hook for every plugin's real service: a systemd user
- * manager (its bus passed as --systemd-bus) and hostnamed, timedated and localed
+ * manager (the systemd plugin's bus setting) and hostnamed, timedated and localed
  * in their own namespaces. `onSystemd` gets the manager, e.g. to write units.
  */
 export function allServices(
@@ -16,7 +17,7 @@ export function allServices(
       if (onSystemd) await onSystemd(systemd);
       const host = await startHostServices(bus);
       return {
-        daemonArgs: ['--systemd-bus', systemd.address],
+        daemonArgs: systemdBusArgs(systemd.address),
         stoppables: [systemd, ...host.stoppables],
       };
     } catch (err) {

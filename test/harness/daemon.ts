@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectBus, type MessageBus } from '../../src/dbus/bus.js';
-import { BUS_NAME } from '../../src/dbus/state-manager-service.js';
+import { BUS_NAME } from '../../src/dbus/api.js';
 import { StateManagerClient } from '../../src/cli/client.js';
 import { nameHasOwner } from './packagekit.js';
 import { start, waitFor, type ManagedProcess } from './processes.js';
@@ -42,4 +42,12 @@ export async function connectClient(
 ): Promise<{ bus: MessageBus; client: StateManagerClient }> {
   const connection = await connectBus(bus.address);
   return { bus: connection, client: new StateManagerClient(connection) };
+}
+
+/** Lets the dummy backend's unsigned packages in (packagekit's only-trusted flag off). */
+export const ALLOW_UNTRUSTED = ['--plugin-option', 'packagekit.onlyTrusted=false'];
+
+/** Drives the systemd manager at `address` (a test's user manager) instead of the system's. */
+export function systemdBusArgs(address: string): string[] {
+  return ['--plugin-option', `systemd.bus=${address}`];
 }

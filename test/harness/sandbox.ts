@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyAndWait } from '../../src/cli/client.js';
 import { formatProgress, formatResult } from '../../src/cli/format.js';
-import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/state-manager-service.js';
-import { CLI } from './daemon.js';
+import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/api.js';
+import { ALLOW_UNTRUSTED, CLI } from './daemon.js';
 import { allServices } from './all-services.js';
 import { startStack } from './stack.js';
 
@@ -28,7 +28,7 @@ console.log(
 let systemctl = '';
 const stack = await startStack({
   backend,
-  daemonArgs: backend === 'dummy' ? ['--allow-untrusted'] : [],
+  daemonArgs: backend === 'dummy' ? ALLOW_UNTRUSTED : [],
   services: allServices(async (systemd) => {
     await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
     systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;

@@ -16,7 +16,7 @@ const SYSTEMD_RUNTIME_MARKER = '/run/systemd/system';
  * system's) whose every folder is a temporary one: nothing lands in /root.
  */
 export interface SystemdUser {
-  /** The D-Bus address of the manager's bus (pass as `--systemd-bus`). */
+  /** The D-Bus address of the manager's bus (the systemd plugin's `bus` setting). */
   address: string;
   /** Where test units go: the user manager's vendor folder (like /usr/lib/systemd/system). */
   unitDir: string;

@@ -1,6 +1,6 @@
 import { callMethod, type Message, type MessageBus } from '../../src/dbus/bus.js';
 import { SignalRouter } from '../../src/dbus/signal-router.js';
-import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/state-manager-service.js';
+import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/api.js';
 import { waitFor } from '../harness/processes.js';
 
 export interface RecordedSignal {

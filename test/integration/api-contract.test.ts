@@ -7,12 +7,7 @@ import {
   parseInterfaces,
   type InterfaceSpec,
 } from '../../src/dbus/interface-xml.js';
-import {
-  BUS_NAME,
-  JOB_INTERFACE,
-  MANAGER_INTERFACE,
-  OBJECT_PATH,
-} from '../../src/dbus/state-manager-service.js';
+import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/api.js';
 import { ErrorName } from '../../src/errors.js';
 import { PLUGINS } from '../../src/plugins/registry.js';
 import { startStack, type Stack } from '../harness/stack.js';

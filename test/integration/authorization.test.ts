@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import {
-  BUS_NAME,
-  JOB_INTERFACE,
-  MANAGER_INTERFACE,
-  OBJECT_PATH,
-} from '../../src/dbus/state-manager-service.js';
+import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/api.js';
 import { startPolkit } from '../harness/polkit.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { jobIdOf } from '../helpers/bus-client.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BUS_NAME } from '../../src/dbus/state-manager-service.js';
+import { BUS_NAME } from '../../src/dbus/api.js';
 import { ErrorName } from '../../src/errors.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { errorOf, ownerOf, rawCall, SignalRecorder } from '../helpers/bus-client.js';

@@ -5,6 +5,7 @@ import type { ManagedProcess } from '../harness/processes.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { startSystemdUser, type SystemdUser } from '../harness/systemd-user.js';
 import { packagesDocument } from '../helpers/documents.js';
+import { systemdBusArgs } from '../harness/daemon.js';
 
 // The current-state caches must never hide a change made behind the daemon's back:
 // each case warms the cache with a Plan, changes the machine without the daemon,
@@ -49,7 +50,7 @@ describe('the unit cache never hides a change made with systemctl', () => {
         systemd = await startSystemdUser();
         await systemd.writeUnit(UNIT, '[Service]\nExecStart=/bin/sleep infinity\n');
         await systemd.systemctl('daemon-reload');
-        return { daemonArgs: ['--systemd-bus', systemd.address], stoppables: [systemd] };
+        return { daemonArgs: systemdBusArgs(systemd.address), stoppables: [systemd] };
       },
     });
   });

@@ -1,32 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI } from '../harness/daemon.js';
 import { allServices } from '../harness/all-services.js';
 import { startStack, type Stack } from '../harness/stack.js';
+import { runCli } from '../helpers/cli.js';
 import { packagesDocument } from '../helpers/documents.js';
 import { PLUGINS } from '../../src/plugins/registry.js';
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(stack: Stack, args: string[], stdin = ''): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: stack.bus.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
 
 describe('the op-dbus CLI against the real daemon', () => {
   let stack: Stack;
@@ -53,7 +34,7 @@ describe('the op-dbus CLI against the real daemon', () => {
     assert.match(run.stdout, /Job failed: 0 changed, 1 unchanged, 1 failed/);
     assert.match(
       run.stdout,
-      /packagekit\/nosuchpackage: failed \(install\): PackageKit found no package/,
+      /packagekit\/nosuchpackage: failed \(unresolvable\): no package named 'nosuchpackage' in any repository PackageKit knows \[terminal\]/,
     );
   });
 
@@ -93,7 +74,7 @@ describe('the op-dbus CLI against the real daemon', () => {
     const some = await runCli(stack, ['plan', changing]);
     assert.match(
       some.stdout,
-      /1 change\(s\):\n {2}packagekit\/vips-doc: install \(- -> 7\.12\.4-2\.fc8\)/,
+      /1 change\(s\):\n {2}packagekit\/vips-doc: install \(- -> ensure=installed version=7\.12\.4-2\.fc8\)/,
     );
     const json = await runCli(stack, ['plan', '--json', changing]);
     assert.deepEqual(JSON.parse(json.stdout), [
@@ -102,9 +83,16 @@ describe('the op-dbus CLI against the real daemon', () => {
         resource: 'vips-doc',
         action: 'install',
         from: null,
-        to: '7.12.4-2.fc8',
+        to: { ensure: 'installed', version: '7.12.4-2.fc8' },
       },
     ]);
+    const missing = join(dir, 'missing-plan.json');
+    await writeFile(missing, packagesDocument({ nosuchpackage: 'installed' }));
+    const unresolvable = await runCli(stack, ['plan', missing]);
+    assert.match(
+      unresolvable.stdout,
+      /packagekit\/nosuchpackage: unresolvable \(- -> -\): no package named 'nosuchpackage' in any repository/,
+    );
   });
 
   it('query -p and init --introspect --output capture documents that re-apply with no change', async () => {
@@ -144,6 +132,9 @@ describe('the op-dbus CLI against the real daemon', () => {
     assert.match(status.stdout, /op-dbus 0\.1\.0: idle/);
     assert.match(status.stdout, /Ready {8}True/);
     await runCli(stack, ['apply'], packagesDocument({ glib2: 'installed' }));
+    const after = await runCli(stack, ['status']);
+    assert.match(after.stdout, /Ready {8}True {2}Serving: accepting documents on the bus/);
+    assert.doesNotMatch(after.stdout, /no desired state/);
     const inSync = await runCli(stack, ['verify']);
     assert.equal(inSync.code, 0, inSync.stdout);
     assert.match(inSync.stdout, /In sync with desired generation \d+/);
@@ -169,13 +160,8 @@ describe('the op-dbus CLI against the real daemon', () => {
   });
 
   it('a daemon that is not running is a clear error, exit 2', async () => {
-    const run = await new Promise<CliRun>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'query'], {
-        env: { ...stack.bus.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${join(dir, 'nobus')}` },
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('exit', (code) => resolve({ code, stdout: '', stderr }));
+    const run = await runCli(stack, ['query'], '', {
+      DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${join(dir, 'nobus')}`,
     });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /op-dbus: /);

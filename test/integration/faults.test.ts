@@ -1,18 +1,23 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { JobResult } from '../../src/engine/job.js';
+import type { JobResult } from '../../src/engine/jobs/job.js';
 import { startPackageKit } from '../harness/packagekit.js';
 import { waitFor, type ManagedProcess } from '../harness/processes.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { startSystemdUser, type SystemdUser } from '../harness/systemd-user.js';
 import { jobIdOf, SignalRecorder } from '../helpers/bus-client.js';
 import { packagesDocument } from '../helpers/documents.js';
+import { ALLOW_UNTRUSTED, systemdBusArgs } from '../harness/daemon.js';
+import { runCli } from '../helpers/cli.js';
 
 describe('PackageKit killed in the middle of a transaction', () => {
   let stack: Stack;
   let recorder: SignalRecorder;
   before(async () => {
-    stack = await startStack({ daemonArgs: ['--allow-untrusted', '--no-drift-correction'] });
+    stack = await startStack({ daemonArgs: [...ALLOW_UNTRUSTED, '--no-drift-correction'] });
     recorder = await SignalRecorder.start(stack.clientBus);
   });
   after(async () => {
@@ -57,7 +62,7 @@ describe('PackageKit not running at all', () => {
       services: async () => {
         systemd = await startSystemdUser();
         await systemd.writeUnit('sleeper.service', '[Service]\nExecStart=/bin/sleep infinity\n');
-        return { daemonArgs: ['--systemd-bus', systemd.address], stoppables: [systemd] };
+        return { daemonArgs: systemdBusArgs(systemd.address), stoppables: [systemd] };
       },
     });
   });
@@ -97,5 +102,56 @@ describe('PackageKit not running at all', () => {
       120_000,
     );
     recorder.stop();
+  });
+});
+
+describe('Query and init --introspect with PackageKit absent', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({
+      backend: 'none',
+      services: async () => {
+        const systemd = await startSystemdUser();
+        await systemd.writeUnit(
+          'kept.service',
+          '[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=default.target\n',
+        );
+        return { daemonArgs: systemdBusArgs(systemd.address), stoppables: [systemd] };
+      },
+    });
+  });
+  after(async () => stack?.stop());
+
+  it('Query returns every section it can read and names the plugins it cannot, with the reason', async () => {
+    const answer = JSON.parse(await stack.client.query([])) as {
+      plugins: Record<string, unknown>;
+      unreadable: Record<string, string>;
+    };
+    assert.ok(answer.plugins.systemd, 'the systemd section is there');
+    assert.equal(answer.plugins.packagekit, undefined);
+    assert.match(answer.unreadable.packagekit ?? '', /PackageKit is not reachable/);
+    // Still a document Apply takes, and one that plans nothing.
+    const plan = JSON.parse(await stack.client.plan(JSON.stringify(answer))) as {
+      action: string;
+    }[];
+    assert.deepEqual(
+      plan.filter((row) => row.action !== 'none'),
+      [],
+    );
+  });
+
+  it('init --introspect writes what it could read, names the skipped plugins on stderr, exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'opdbus-init-'));
+    const output = join(dir, 'captured.json');
+    const run = await runCli(stack, ['init', '--introspect', '--output', output]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /plugin 'packagekit' skipped: PackageKit is not reachable/);
+    const captured = JSON.parse(await readFile(output, 'utf8')) as {
+      plugins: Record<string, unknown>;
+    };
+    assert.ok(captured.plugins.systemd);
+    assert.equal('unreadable' in captured, false, 'the file is a plain document');
+    const query = await runCli(stack, ['query', '-p', 'packagekit']);
+    assert.equal(query.code, 1);
   });
 });

@@ -107,9 +107,11 @@ describe('a whole document, all five plugins, real services', () => {
       60_000,
     );
     const drift = recorder.signals.slice(start).find((s) => s.member === 'DriftDetected');
-    // observed: not installed (null); desired: the version to install.
+    // observed: not installed (null); desired: installed at the candidate version.
     assert.equal(drift?.body[2], 'null');
-    assert.match(String(drift?.body[3]), /^"[0-9][^"]*"$/);
+    const desired = JSON.parse(String(drift?.body[3])) as { ensure: string; version: string };
+    assert.equal(desired.ensure, 'installed');
+    assert.match(desired.version, /^[0-9]/);
     const jobNew = recorder.signals.slice(start).find((s) => s.member === 'JobNew');
     assert.equal(jobNew?.body[2], 'drift', 'the correction is a job of kind drift');
     await waitFor('the package to be reinstalled', () => dpkgInstalled(PACKAGE), 120_000);

@@ -5,14 +5,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import pino from 'pino';
-import { callMethod, connectBus, getProperty, type MessageBus } from '../../src/dbus/bus.js';
-import { SignalRouter } from '../../src/dbus/signal-router.js';
-import type { AnyPlugin } from '../../src/engine/plugin.js';
+import { callMethod, getProperty } from '../../src/dbus/bus.js';
+import type { ChangeScope } from '../../src/engine/plugin.js';
 import { ErrorName } from '../../src/errors.js';
-import { createHostnamePlugin } from '../../src/plugins/hostname/index.js';
-import { LocalePlugin } from '../../src/plugins/locale/plugin.js';
-import { createTimedatePlugin } from '../../src/plugins/timedate/index.js';
+import { hostnamePlugin } from '../../src/plugins/hostname/index.js';
+import { localePlugin } from '../../src/plugins/locale/index.js';
+import { timedatePlugin } from '../../src/plugins/timedate/index.js';
+import { enginePlugin, testHost } from '../helpers/plugin-host.js';
 import {
   snapshotHost,
   startHostServices,
@@ -232,35 +231,32 @@ describe('hostname, timedate and locale through the real hostnamed, timedated an
     );
   });
 
-  it("each plugin's watch notifies when its service announces a change", async () => {
-    const bus: MessageBus = await connectBus(stack.bus.address);
-    const router = new SignalRouter(bus);
-    const deps = { bus, router, log: pino({ level: 'silent' }) };
-    const plugins: AnyPlugin[] = [
-      createHostnamePlugin(deps),
-      createTimedatePlugin(deps),
-      new LocalePlugin(deps),
-    ];
-    const heard: Record<string, (readonly string[] | undefined)[]> = {};
+  it("each plugin's change feed says what its service announced", async () => {
+    const hosts = [hostnamePlugin, timedatePlugin, localePlugin].map((definition) => {
+      const { host, stop } = testHost(definition, { systemBus: stack.bus.address });
+      return { plugin: enginePlugin(definition, host), stop };
+    });
+    const heard: Record<string, ChangeScope[]> = {};
     try {
-      for (const plugin of plugins) {
-        await plugin.start();
-        plugin.watch?.((resources) => (heard[plugin.name] ??= []).push(resources));
+      for (const { plugin } of hosts) {
+        await plugin.instance.start();
+        plugin.instance.changes?.subscribe((scope) => (heard[plugin.name] ??= []).push(scope));
       }
       await busctl('hostname', 'SetPrettyHostname', 'sb', 'watched', 'false');
       await busctl('timedate', 'SetTimezone', 'sb', 'Europe/Paris', 'false');
       await busctl('locale', 'SetLocale', 'asb', '1', 'LANG=POSIX', 'false');
       await waitFor('all three notifications', () => Object.keys(heard).length === 3, 15_000);
-      assert.ok(heard.hostname?.some((r) => r?.includes('pretty')));
-      assert.ok(heard.timedate?.some((r) => r?.includes('timezone')));
+      assert.ok(heard.hostname?.some((r) => r !== 'all' && r.includes('pretty')));
+      assert.ok(heard.timedate?.some((r) => r !== 'all' && r.includes('timezone')));
       assert.ok(
-        heard.locale?.some((r) => r === undefined),
+        heard.locale?.some((r) => r === 'all'),
         'locale: look at every variable again',
       );
     } finally {
-      for (const plugin of plugins) await plugin.stop();
-      router.stop();
-      bus.disconnect();
+      for (const { plugin, stop } of hosts) {
+        await plugin.instance.stop();
+        await stop();
+      }
     }
   });
 
@@ -283,11 +279,14 @@ describe('hostname, timedate and locale where their services are absent', () => 
   });
   after(async () => stack?.stop());
 
-  it('Query gives empty sections that plan nothing', async () => {
+  it('Query names them as unreadable, with the reason, and the answer still applies', async () => {
     const queried = JSON.parse(await stack.client.query(['hostname', 'timedate', 'locale'])) as {
       plugins: Record<string, unknown>;
+      unreadable: Record<string, string>;
     };
-    assert.deepEqual(queried.plugins, { hostname: {}, timedate: {}, locale: {} });
+    assert.deepEqual(queried.plugins, {});
+    assert.deepEqual(Object.keys(queried.unreadable).sort(), ['hostname', 'locale', 'timedate']);
+    assert.match(queried.unreadable.hostname ?? '', /hostname1 cannot be read/);
     assert.equal(await stack.client.plan(JSON.stringify(queried)), '[]');
   });
 

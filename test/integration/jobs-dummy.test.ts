@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { callMethod } from '../../src/dbus/bus.js';
-import { BUS_NAME, JOB_INTERFACE } from '../../src/dbus/state-manager-service.js';
-import type { JobResult } from '../../src/engine/job.js';
+import { BUS_NAME, JOB_INTERFACE } from '../../src/dbus/api.js';
+import type { JobResult } from '../../src/engine/jobs/job.js';
 import { ErrorName } from '../../src/errors.js';
 import { waitFor } from '../harness/processes.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { errorOf, jobIdOf, SignalRecorder } from '../helpers/bus-client.js';
 import { packagesDocument } from '../helpers/documents.js';
+import { ALLOW_UNTRUSTED } from '../harness/daemon.js';
 
 // The dummy backend installs nothing for real: its InstallPackages plays a scripted
 // 10 s download/install of other packages, and vips-doc stays "available" after.
@@ -34,7 +35,7 @@ describe('jobs on the dummy backend, watched by a separate client', () => {
   before(async () => {
     // The dummy backend never really installs: without --no-drift-correction every
     // failed install would be retried as drift, and those jobs would join the queue.
-    stack = await startStack({ daemonArgs: ['--allow-untrusted', '--no-drift-correction'] });
+    stack = await startStack({ daemonArgs: [...ALLOW_UNTRUSTED, '--no-drift-correction'] });
     recorder = await SignalRecorder.start(stack.clientBus);
   });
   after(async () => {
@@ -100,8 +101,25 @@ describe('jobs on the dummy backend, watched by a separate client', () => {
     const result = await resultOf(stack, path);
     assert.deepEqual(result.summary, { changed: 0, unchanged: 1, failed: 1 });
     const failed = result.resources.find((r) => r.resource === 'nosuchpackage');
-    assert.match(String(failed?.error), /PackageKit found no package named 'nosuchpackage'/);
+    assert.match(String(failed?.error), /no package named 'nosuchpackage' in any repository/);
+    assert.equal(failed?.failure, 'terminal', 'retrying cannot make a package appear');
     assert.equal(await stack.client.jobProperty(path, 'State'), 'failed');
+  });
+
+  it('Plan says a package no repository has is unresolvable, and why; an install shows its target', async () => {
+    const plan = JSON.parse(
+      await stack.client.plan(
+        packagesDocument({ nosuchpackage: 'installed', 'vips-doc': 'installed' }),
+      ),
+    ) as { resource: string; action: string; from: unknown; to: unknown; reason?: string }[];
+    const missing = plan.find((row) => row.resource === 'nosuchpackage');
+    assert.equal(missing?.action, 'unresolvable');
+    assert.match(String(missing?.reason), /no package named 'nosuchpackage' in any repository/);
+    const install = plan.find((row) => row.resource === 'vips-doc');
+    assert.equal(install?.action, 'install');
+    const to = install?.to as { ensure: string; version: string };
+    assert.equal(to.ensure, 'installed');
+    assert.match(to.version, /^\d/, 'the candidate version PackageKit offers');
   });
 
   it('Cancel stops a running install, the job ends cancelled, and a second Cancel is refused', async () => {

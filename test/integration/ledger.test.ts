@@ -49,7 +49,7 @@ describe('the audit ledger over D-Bus and the CLI', () => {
       ],
     );
     assert.deepEqual(records[1]?.plan, [
-      { plugin: 'packagekit', resource: 'nosuchpackage', action: 'install' },
+      { plugin: 'packagekit', resource: 'nosuchpackage', action: 'unresolvable' },
     ]);
     assert.match(
       String(records[1]?.results.find((r) => r.resource === 'nosuchpackage')?.error),
@@ -61,7 +61,7 @@ describe('the audit ledger over D-Bus and the CLI', () => {
     assert.equal(history.status, 0);
     assert.match(
       history.stdout,
-      /#2 .* uid=0 job \d+ apply failed packagekit\/nosuchpackage:install/,
+      /#2 .* uid=0 job \d+ apply failed packagekit\/nosuchpackage:unresolvable/,
     );
     assert.equal(cli('history', '--verify').status, 0);
   });

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { connectBus, type MessageBus } from '../../src/dbus/bus.js';
 import { StateManagerClient } from '../../src/cli/client.js';
-import { BUS_NAME, JOB_INTERFACE } from '../../src/dbus/state-manager-service.js';
+import { BUS_NAME, JOB_INTERFACE } from '../../src/dbus/api.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { jobIdOf, matchRuleCount, ownerOf, SignalRecorder } from '../helpers/bus-client.js';
 import { packagesDocument } from '../helpers/documents.js';

@@ -7,7 +7,7 @@ import { buildDocumentSchema } from '../../src/document/document.js';
 import { DocumentValidator } from '../../src/document/validator.js';
 import { ErrorName } from '../../src/errors.js';
 import { PLUGINS } from '../../src/plugins/registry.js';
-import { CLI, defaultDaemonArgs } from '../harness/daemon.js';
+import { ALLOW_UNTRUSTED, CLI, defaultDaemonArgs } from '../harness/daemon.js';
 import { start } from '../harness/processes.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { errorOf, jobIdOf } from '../helpers/bus-client.js';
@@ -30,8 +30,8 @@ function bigDocument(marker: string): string {
 describe('durable desired state', () => {
   let stack: Stack;
   before(async () => {
-    // The dummy backend's packages are unsigned: its 10 s install needs --allow-untrusted.
-    stack = await startStack({ daemonArgs: ['--allow-untrusted', '--no-drift-correction'] });
+    // The dummy backend's packages are unsigned: its 10 s install needs packagekit.onlyTrusted=false.
+    stack = await startStack({ daemonArgs: [...ALLOW_UNTRUSTED, '--no-drift-correction'] });
   });
   after(async () => stack?.stop());
 
@@ -48,7 +48,9 @@ describe('durable desired state', () => {
       String(await stack.client.managerProperty('Conditions')),
     ) as Record<string, { status: string; message: string }>;
     assert.equal(conditions.Ready?.status, 'True');
-    assert.match(String(conditions.Ready?.message), /desired state loaded/);
+    // The message describes the present: no stale "no desired state yet".
+    assert.doesNotMatch(String(conditions.Ready?.message), /no desired state/);
+    assert.equal(await stack.client.managerProperty('DesiredGeneration'), 1n);
   });
 
   it('survives kill -9 during an apply: the accepted document is back after restart', async () => {
@@ -181,7 +183,7 @@ describe('daemon lifecycle', () => {
   });
 
   it('SIGTERM cancels the running job and exits 0', async () => {
-    const stack = await startStack({ daemonArgs: ['--allow-untrusted'] });
+    const stack = await startStack({ daemonArgs: ALLOW_UNTRUSTED });
     try {
       const path = await stack.client.apply(packagesDocument({ 'vips-doc': 'installed' }));
       await sleep(300);

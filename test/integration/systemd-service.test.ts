@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { BUS_NAME } from '../../src/dbus/state-manager-service.js';
+import { BUS_NAME } from '../../src/dbus/api.js';
 
 // The unit hardens the daemon with PrivateTmp=yes: a bus socket under /tmp would be
 // invisible to it, so this file keeps every scratch folder under /run.
@@ -40,7 +40,7 @@ const NOT_IN_THIS_CONTAINER = [
 /** The project's own unit file, adapted in the program's path and the bus addresses (and see above). */
 async function adaptedUnit(bus: SystemBus, user: SystemdUser): Promise<string> {
   const unit = await readFile(UNIT_FILE, 'utf8');
-  const execStart = `ExecStart=${process.execPath} ${CLI} daemon --bus ${bus.address} --systemd-bus ${user.address}`;
+  const execStart = `ExecStart=${process.execPath} ${CLI} daemon --bus ${bus.address} --plugin-option systemd.bus=${user.address}`;
   // PrivateTmp=yes hides /tmp: a checkout there (CI clones anywhere) is bound back in.
   const projectRoot = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
   const bindProject = /^\/(var\/)?tmp\//.test(projectRoot)

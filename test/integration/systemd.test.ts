@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { applyAndWait } from '../../src/cli/client.js';
-import { callMethod, connectBus, type MessageBus } from '../../src/dbus/bus.js';
+import { callMethod, connectBus } from '../../src/dbus/bus.js';
 import { SignalRouter } from '../../src/dbus/signal-router.js';
-import type { PluginContext } from '../../src/engine/plugin.js';
-import { ErrorName } from '../../src/errors.js';
-import { SystemdPlugin } from '../../src/plugins/systemd/plugin.js';
+import { ErrorName, OpdbusError } from '../../src/errors.js';
+import { systemdPlugin } from '../../src/plugins/systemd/index.js';
+import type { SystemdPlugin } from '../../src/plugins/systemd/plugin.js';
 import type { SystemdSection, UnitSpec } from '../../src/plugins/systemd/schema.js';
 import { waitFor } from '../harness/processes.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { startSystemdUser, type SystemdUser } from '../harness/systemd-user.js';
 import { errorOf, SignalRecorder } from '../helpers/bus-client.js';
+import { systemdBusArgs } from '../harness/daemon.js';
+import { testContext, testHost } from '../helpers/plugin-host.js';
 
 interface ResourceResult {
   plugin: string;
@@ -46,10 +47,6 @@ function document(units: Record<string, UnitSpec>): string {
   return JSON.stringify({ version: 1, plugins: { systemd: { units } } });
 }
 
-function testContext(signal = new AbortController().signal): PluginContext {
-  return { log: pino({ level: 'silent' }), signal, progress: () => undefined };
-}
-
 describe('systemd plugin against a real systemd user manager', () => {
   let stack: Stack;
   let systemd: SystemdUser;
@@ -61,7 +58,7 @@ describe('systemd plugin against a real systemd user manager', () => {
         systemd = await startSystemdUser();
         for (const [name, text] of Object.entries(UNITS)) await systemd.writeUnit(name, text);
         await systemd.systemctl('daemon-reload');
-        return { daemonArgs: ['--systemd-bus', systemd.address], stoppables: [systemd] };
+        return { daemonArgs: systemdBusArgs(systemd.address), stoppables: [systemd] };
       },
     });
   });
@@ -282,45 +279,43 @@ describe('systemd plugin against a real systemd user manager', () => {
 });
 
 /** The plugin alone, on its own connection: what the engine does not drive yet. */
-describe('systemd plugin watch, cancel and job timeout', () => {
+describe('systemd plugin change feed, cancel and deadline', () => {
   let systemd: SystemdUser;
-  let bus: MessageBus;
-  let router: SignalRouter;
+  const stops: (() => Promise<void>)[] = [];
 
-  function plugin(jobTimeoutMs?: number): SystemdPlugin {
-    return new SystemdPlugin({ bus, router, log: pino({ level: 'silent' }), jobTimeoutMs });
+  function plugin(): SystemdPlugin {
+    const { host, stop } = testHost(systemdPlugin, { config: { bus: systemd.address } });
+    stops.push(stop);
+    return systemdPlugin.create(host) as SystemdPlugin;
   }
 
   before(async () => {
     systemd = await startSystemdUser();
     for (const [name, text] of Object.entries(UNITS)) await systemd.writeUnit(name, text);
     await systemd.systemctl('daemon-reload');
-    bus = await connectBus(systemd.address);
-    router = new SignalRouter(bus);
   });
   after(async () => {
-    router?.stop();
-    bus?.disconnect();
+    for (const stop of stops) await stop();
     await systemd?.stop();
   });
 
-  it('notifies when a unit is stopped behind its back, and a re-read sees it stopped', async () => {
+  it('announces a unit stopped behind its back, and a re-read sees it stopped', async () => {
     const watcher = plugin();
     await watcher.start();
     const desired: SystemdSection = { units: { 'watched.service': { active_state: 'active' } } };
     const seen: string[] = [];
-    const stopWatching = watcher.watch((resources) => {
-      if (!resources?.includes('watched.service')) return;
-      // Level-based, as the engine will: re-read the named unit, ignore the signal's content.
+    const stopWatching = watcher.changes.subscribe((scope) => {
+      if (scope !== 'all' && !scope.includes('watched.service')) return;
+      // Level-based, as the engine does: re-read the named unit, ignore the signal's content.
       void watcher
-        .observe(watcher.narrow(desired, resources), testContext())
+        .observe(watcher.narrow(desired, ['watched.service']), testContext())
         .then((observed) => seen.push(String(observed.get('watched.service')?.activeState)));
     });
     try {
       await systemd.systemctl('start', 'watched.service');
-      await waitFor('a notification while running', () => seen.includes('active'));
+      await waitFor('a notice while running', () => seen.includes('active'));
       await systemd.systemctl('stop', 'watched.service');
-      await waitFor('a notification after the stop', () => seen.at(-1) === 'inactive');
+      await waitFor('a notice after the stop', () => seen.at(-1) === 'inactive');
     } finally {
       stopWatching();
       await watcher.stop();
@@ -346,15 +341,18 @@ describe('systemd plugin watch, cancel and job timeout', () => {
     await runner.stop();
   });
 
-  it('a job that outlives the timeout fails its unit and is cancelled', async () => {
-    const runner = plugin(300);
+  it("a job still running at the engine's deadline is cancelled in systemd", async () => {
+    const runner = plugin();
     await runner.start();
     const desired: SystemdSection = { units: { 'slow.service': { active_state: 'active' } } };
-    const ctx = testContext();
+    const deadline = new AbortController();
+    const ctx = testContext(deadline.signal);
     const observed = await runner.observe(desired, ctx);
-    const [outcome] = await runner.apply(runner.plan(desired, observed), desired, observed, ctx);
-    assert.equal(outcome?.outcome, 'failed');
-    assert.match(String(outcome?.error), /did not finish within 300 ms/);
+    setTimeout(() => deadline.abort(new OpdbusError(ErrorName.Timeout, 'deadline passed')), 300);
+    await assert.rejects(
+      runner.apply(runner.plan(desired, observed), desired, observed, ctx),
+      /deadline passed/,
+    );
     await waitFor('no job left in systemd', async () =>
       (await systemd.systemctl('list-jobs')).includes('No jobs running'),
     );

@@ -1,8 +1,6 @@
-import type { Plugin } from '../../engine/plugin.js';
-import type { PluginDefinition } from '../definition.js';
-import type { ObservedSettings, ScalarSetting } from '../shared/scalar-settings.js';
+import { definePlugin } from '../definition.js';
+import type { ScalarSetting } from '../shared/scalar-settings.js';
 import { ScalarSettingsPlugin } from '../shared/scalar-settings-plugin.js';
-import type { HostSettingsDependencies } from '../shared/settings-service.js';
 import { HostnameSection, PrettyHostname, StaticHostname } from './schema.js';
 
 const HOSTNAME1 = {
@@ -31,21 +29,14 @@ export const HOSTNAME_SETTINGS: readonly ScalarSetting[] = [
   },
 ];
 
-export function createHostnamePlugin(
-  deps: HostSettingsDependencies,
-): Plugin<HostnameSection, ObservedSettings> {
-  return new ScalarSettingsPlugin<HostnameSection>({
-    ...deps,
-    name: 'hostname',
-    schema: HostnameSection,
-    address: HOSTNAME1,
-    settings: HOSTNAME_SETTINGS,
-  });
-}
-
-export const hostnamePlugin: PluginDefinition = {
+export const hostnamePlugin = definePlugin({
   name: 'hostname',
+  summary: 'Static and pretty host names through org.freedesktop.hostname1.',
   schema: HostnameSection,
-  create: (deps) =>
-    createHostnamePlugin({ bus: deps.systemBus, router: deps.systemRouter, log: deps.log }),
-};
+  create: (host) =>
+    new ScalarSettingsPlugin<HostnameSection>({
+      host,
+      address: HOSTNAME1,
+      settings: HOSTNAME_SETTINGS,
+    }),
+});

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { PlannedChange, Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
-import { ErrorName, OpdbusError, errorMessage } from '../../errors.js';
-import { SettingsService, type HostSettingsDependencies } from '../shared/settings-service.js';
+import { errorMessage, failureKindOf, retryableFailure } from '../../errors.js';
+import type { PluginHost } from '../definition.js';
+import { ChangeFeed } from '../shared/change-feed.js';
+import { connectSettingsService, type SettingsService } from '../shared/settings-service.js';
 import {
   currentLocale,
   localeToSet,
@@ -9,7 +11,7 @@ import {
   planLocale,
   type LocaleSettings,
 } from './plan.js';
-import { LocaleSection } from './schema.js';
+import type { LocaleSection } from './schema.js';
 
 const LOCALE1 = {
   busName: 'org.freedesktop.locale1',
@@ -18,44 +20,49 @@ const LOCALE1 = {
 };
 
 /**
- * SetLocale can take minutes: Debian's localed runs locale-gen for a locale that
- * is not generated yet, one locale after another.
- */
-const SET_LOCALE_TIMEOUT_MS = 300_000;
-
-/**
  * The system locale through locale1. The section lists the variables to pin;
  * variables it leaves out are left as they are (merged, not a complete list):
  * like every other plugin, a document only speaks for what it names, and
  * locale1 on systemd 252 has no way to unset a variable anyway.
  */
 export class LocalePlugin implements Plugin<LocaleSection, LocaleSettings> {
-  readonly name = 'locale';
-  readonly schema = LocaleSection;
-  private readonly service: SettingsService;
+  readonly changes = new ChangeFeed();
+  private serviceValue: SettingsService | undefined;
   private readonly log: Logger;
+  private unsubscribe: (() => void) | undefined;
 
-  constructor(deps: HostSettingsDependencies) {
-    this.service = new SettingsService(deps.bus, deps.router, LOCALE1);
-    this.log = deps.log.child({ plugin: this.name });
+  constructor(private readonly host: PluginHost<unknown>) {
+    this.log = host.log;
   }
 
-  start(): Promise<void> {
-    return this.service.listen();
+  private get service(): SettingsService {
+    if (!this.serviceValue) throw new Error('the locale plugin was not started');
+    return this.serviceValue;
+  }
+
+  /** locale1 reports the whole list as changed: every variable is to be looked at again. */
+  async start(): Promise<void> {
+    this.serviceValue = await connectSettingsService(this.host, LOCALE1);
+    this.unsubscribe = this.service.onPropertiesChanged((properties) => {
+      if (!properties.includes('Locale')) return;
+      this.log.debug('locale changed behind our back');
+      this.changes.publish('all');
+    });
   }
 
   stop(): Promise<void> {
-    this.service.stop();
+    this.unsubscribe?.();
+    this.changes.clear();
+    this.serviceValue?.stop();
     return Promise.resolve();
   }
 
   /** An empty section needs nothing read: it plans nothing even where locale1 is absent. */
-  async observe(desired?: LocaleSection): Promise<LocaleSettings> {
+  async observe(desired: LocaleSection | undefined, ctx: PluginContext): Promise<LocaleSettings> {
     if (desired && Object.keys(desired).length === 0) return {};
-    const { Locale: reading } = await this.service.read(['Locale']);
+    const { Locale: reading } = await this.service.read(['Locale'], ctx.signal, ctx.priority);
     if (!reading || 'error' in reading) {
-      throw new OpdbusError(
-        ErrorName.PluginUnavailable,
+      throw retryableFailure(
         `locale1's Locale could not be read: ${reading?.error ?? 'no answer'}`,
       );
     }
@@ -75,37 +82,29 @@ export class LocalePlugin implements Plugin<LocaleSection, LocaleSettings> {
   ): Promise<ResourceOutcome[]> {
     const assignments = localeToSet(desired, observed);
     try {
-      await this.service.call('SetLocale', 'asb', [assignments, false], SET_LOCALE_TIMEOUT_MS);
+      await this.service.call('SetLocale', 'asb', [assignments, false], {
+        signal: ctx.signal,
+        timeoutMs: Math.max(ctx.deadline - Date.now(), 0),
+      });
       ctx.log.info({ locale: assignments }, 'locale set');
       return changes.map(({ resource, action }) => ({ resource, outcome: 'changed', action }));
     } catch (err) {
+      ctx.signal.throwIfAborted();
       const error = errorMessage(err);
+      const failure = failureKindOf(err);
       ctx.log.warn({ locale: assignments, error }, 'locale refused');
       return changes.map(({ resource, action }) => ({
         resource,
         outcome: 'failed',
         action,
         error,
+        failure,
       }));
     }
   }
 
-  /** Like the other host settings: an unreadable locale1 gives an empty section, and a warning. */
+  /** The current locale; an unreadable locale1 makes the plugin unreadable. */
   async query(ctx: PluginContext): Promise<LocaleSection> {
-    try {
-      return currentLocale(await this.observe());
-    } catch (err) {
-      ctx.log.warn({ service: LOCALE1.busName, error: errorMessage(err) }, 'service unreadable');
-      return {};
-    }
-  }
-
-  /** Locale1 reports the whole list as changed: every variable is to be looked at again. */
-  watch(notify: (resources?: readonly string[]) => void): () => void {
-    return this.service.onPropertiesChanged((properties) => {
-      if (!properties.includes('Locale')) return;
-      this.log.debug('locale changed behind our back');
-      notify();
-    });
+    return currentLocale(await this.observe(undefined, ctx));
   }
 }

@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
-import { callMethod, dbusErrorText, type Message, type MessageBus } from '../../dbus/bus.js';
-import type { SignalRouter } from '../../dbus/signal-router.js';
-import { ErrorName, OpdbusError } from '../../errors.js';
+import { callMethod, type Message, type MessageBus } from '../../dbus/bus.js';
+import { serviceFailure } from '../../dbus/service-errors.js';
+import type { ServicePeer } from '../../dbus/service-peer.js';
+import { ErrorName, PluginFailure, retryableFailure } from '../../errors.js';
 import { Exit, PERCENTAGE_UNKNOWN, statusPhase } from './enums.js';
+import { PackageKitError, parsePackageId, type PkPackage } from './transaction-error.js';
+
+export { PackageKitError, type PkPackage } from './transaction-error.js';
 
 export const PACKAGEKIT_NAME = 'org.freedesktop.PackageKit';
-const PK_NAME = PACKAGEKIT_NAME;
 const PK_PATH = '/org/freedesktop/PackageKit';
 const PK_INTERFACE = 'org.freedesktop.PackageKit';
 const TRANSACTION_INTERFACE = 'org.freedesktop.PackageKit.Transaction';
@@ -13,39 +16,12 @@ const PROPERTIES_INTERFACE = 'org.freedesktop.DBus.Properties';
 /** How long a cancelled transaction may take to say Finished before we stop waiting. */
 const CANCEL_GRACE_MS = 15_000;
 
-/** One Package signal: a package id split into its parts. */
-export interface PkPackage {
-  info: number;
-  id: string;
-  name: string;
-  version: string;
-  arch: string;
-  data: string;
-  summary: string;
-}
-
 /** What a transaction reports while it runs, for the plugin to turn into Progress. */
 export type TransactionEvent =
   | { type: 'status'; phase: string; status: string }
   | { type: 'percentage'; percent: number }
   | { type: 'package'; package: PkPackage }
   | { type: 'item-progress'; id: string; phase: string; percent: number };
-
-/** A transaction that PackageKit finished with an error, with PackageKit's own words. */
-export class PackageKitError extends Error {
-  constructor(
-    readonly code: number,
-    readonly details: string,
-  ) {
-    super(details);
-    this.name = 'PackageKitError';
-  }
-}
-
-export function parsePackageId(info: number, id: string, summary: string): PkPackage {
-  const [name = '', version = '', arch = '', data = ''] = id.split(';');
-  return { info, id, name, version, arch, data, summary };
-}
 
 interface RunningTransaction {
   packages: PkPackage[];
@@ -55,9 +31,10 @@ interface RunningTransaction {
 
 /**
  * A thin client for PackageKit's transaction API. Every transaction is created and
- * driven on this one connection (PackageKit binds a transaction to its creator),
- * and its signals arrive through one broad match rule added at start: no match
- * rule per transaction, so nothing leaks however many transactions run.
+ * driven on this one connection (PackageKit binds a transaction to its creator).
+ * Its signals come through the PackageKit ServicePeer: only signals from the
+ * connection that owns org.freedesktop.PackageKit are believed, so a local user
+ * cannot forge a transaction's Finished or ErrorCode.
  */
 export class PackageKitClient {
   private readonly running = new Map<string, RunningTransaction>();
@@ -67,28 +44,20 @@ export class PackageKitClient {
 
   constructor(
     private readonly bus: MessageBus,
-    private readonly router: SignalRouter,
+    private readonly peer: ServicePeer,
     private readonly log: Logger,
   ) {}
 
   async start(): Promise<void> {
-    await this.router.addMatch(`type='signal',sender='${PK_NAME}'`);
-    await this.router.addMatch(
-      `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${PK_NAME}'`,
-    );
-    this.unsubscribes = [
-      this.router.subscribe(
-        { interface: 'org.freedesktop.DBus', member: 'NameOwnerChanged' },
-        (message) => this.onNameOwnerChanged(message),
-      ),
-    ];
+    await this.peer.start();
+    this.unsubscribes = [this.peer.onOwnerChanged((owner) => this.onOwnerChanged(owner))];
   }
 
   stop(): void {
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
     for (const transaction of this.running.values()) {
-      transaction.settle(new OpdbusError(ErrorName.PluginUnavailable, 'PackageKit client stopped'));
+      transaction.settle(retryableFailure('PackageKit client stopped'));
     }
   }
 
@@ -119,14 +88,13 @@ export class PackageKitClient {
     return this.run('RemovePackages', 'tasbb', [flags, ids, false, false], signal, onEvent);
   }
 
-  private onNameOwnerChanged(message: Message): void {
-    const [name, , newOwner] = message.body as [string, string, string];
-    if (name !== PK_NAME || this.running.size === 0) return;
-    this.log.warn({ newOwner }, 'PackageKit left the bus during a transaction');
+  /** PackageKit left (or a new one came): transactions of the old one will never finish. */
+  private onOwnerChanged(owner: string | undefined): void {
+    if (this.running.size === 0) return;
+    this.log.warn({ owner }, 'PackageKit left the bus during a transaction');
     for (const transaction of this.running.values()) {
       transaction.settle(
-        new OpdbusError(
-          ErrorName.PluginUnavailable,
+        retryableFailure(
           'PackageKit exited during the transaction (packagekitd crashed or was stopped)',
         ),
       );
@@ -135,7 +103,7 @@ export class PackageKitClient {
 
   private rememberOwn(path: string): void {
     this.own.add(path);
-    if (this.own.size > 256) this.own.delete(this.own.values().next().value as string);
+    if (this.own.size > 4096) this.own.delete(this.own.values().next().value as string);
   }
 
   /**
@@ -145,18 +113,19 @@ export class PackageKitClient {
    */
   watchForeignTransactions(onForeignChange: () => void): () => void {
     let seen = new Set<string>();
-    const onList = this.router.subscribe(
+    const onList = this.peer.subscribe(
       { path: PK_PATH, interface: PK_INTERFACE, member: 'TransactionListChanged' },
       (message) => {
-        const current = new Set(
-          (message.body[0] as string[]).filter((path) => !this.own.has(path)),
-        );
-        const finished = [...seen].some((path) => !current.has(path));
+        const list = Array.isArray(message.body[0]) ? (message.body[0] as unknown[]) : [];
+        const current = new Set(list.map(String));
+        // Whose a transaction was is decided when it ends: the list can name one
+        // of ours before our CreateTransaction's reply has told us its path.
+        const finished = [...seen].some((path) => !current.has(path) && !this.own.has(path));
         seen = current;
         if (finished) onForeignChange();
       },
     );
-    const onUpdates = this.router.subscribe(
+    const onUpdates = this.peer.subscribe(
       { path: PK_PATH, interface: PK_INTERFACE, member: 'UpdatesChanged' },
       () => onForeignChange(),
     );
@@ -166,22 +135,23 @@ export class PackageKitClient {
     };
   }
 
-  private async createTransaction(): Promise<string> {
+  private async createTransaction(signal: AbortSignal): Promise<string> {
     try {
-      const [path] = await callMethod(this.bus, {
-        destination: PK_NAME,
-        path: PK_PATH,
-        interface: PK_INTERFACE,
-        member: 'CreateTransaction',
-      });
+      const [path] = await callMethod(
+        this.bus,
+        {
+          destination: PACKAGEKIT_NAME,
+          path: PK_PATH,
+          interface: PK_INTERFACE,
+          member: 'CreateTransaction',
+        },
+        { signal },
+      );
       this.rememberOwn(String(path));
       return String(path);
     } catch (err) {
-      if (err instanceof OpdbusError) throw err;
-      throw new OpdbusError(
-        ErrorName.PluginUnavailable,
-        `PackageKit is not reachable: ${dbusErrorText(err)}`,
-      );
+      if (signal.aborted) throw err;
+      throw busyOrFailure(err);
     }
   }
 
@@ -194,7 +164,7 @@ export class PackageKitClient {
     onEvent: (event: TransactionEvent) => void = () => undefined,
   ): Promise<PkPackage[]> {
     signal.throwIfAborted();
-    const path = await this.createTransaction();
+    const path = await this.createTransaction(signal);
     const log = this.log.child({ transaction: path, method: member });
     let settle: (outcome: Error | undefined) => void = () => undefined;
     const finished = new Promise<Error | undefined>((resolve) => {
@@ -202,14 +172,14 @@ export class PackageKitClient {
     });
     const transaction: RunningTransaction = { packages: [], error: undefined, settle };
     this.running.set(path, transaction);
-    const unsubscribe = this.router.subscribe({ path }, (message) =>
+    const unsubscribe = this.peer.subscribe({ path }, (message) =>
       this.onSignal(transaction, message, onEvent),
     );
     const onAbort = (): void => void this.cancel(path, transaction, log);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       await callMethod(this.bus, {
-        destination: PK_NAME,
+        destination: PACKAGEKIT_NAME,
         path,
         interface: TRANSACTION_INTERFACE,
         member,
@@ -221,11 +191,8 @@ export class PackageKitClient {
       if (failure) throw failure;
       return transaction.packages;
     } catch (err) {
-      if (err instanceof OpdbusError || err instanceof PackageKitError) throw err;
-      throw new OpdbusError(
-        ErrorName.PluginUnavailable,
-        `PackageKit ${member} failed: ${dbusErrorText(err)}`,
-      );
+      if (err instanceof PackageKitError || signal.aborted) throw err;
+      throw serviceFailure(`PackageKit ${member}`, err);
     } finally {
       signal.removeEventListener('abort', onAbort);
       unsubscribe();
@@ -243,11 +210,11 @@ export class PackageKitClient {
     try {
       await callMethod(
         this.bus,
-        { destination: PK_NAME, path, interface: TRANSACTION_INTERFACE, member: 'Cancel' },
+        { destination: PACKAGEKIT_NAME, path, interface: TRANSACTION_INTERFACE, member: 'Cancel' },
         5_000,
       );
     } catch (err) {
-      log.warn({ err: dbusErrorText(err) }, 'PackageKit refused to cancel');
+      log.warn({ err: serviceFailure('PackageKit', err).message }, 'PackageKit refused to cancel');
     }
   }
 
@@ -258,7 +225,7 @@ export class PackageKitClient {
   ): void {
     const body = message.body as unknown[];
     if (message.interface === PROPERTIES_INTERFACE && message.member === 'PropertiesChanged') {
-      const changed = body[1] as Record<string, { value: unknown }>;
+      const changed = (body[1] ?? {}) as Record<string, { value: unknown } | undefined>;
       const status = changed.Status?.value;
       if (typeof status === 'number') onEvent({ type: 'status', ...statusPhase(status) });
       const percent = changed.Percentage?.value;
@@ -307,4 +274,14 @@ export class PackageKitClient {
         return;
     }
   }
+}
+
+/**
+ * PackageKit refuses new transactions from a uid that has too many (about 500
+ * recent ones): that is "busy, retry later", not "not reachable".
+ */
+function busyOrFailure(err: unknown): Error {
+  const failure = serviceFailure('PackageKit', err);
+  if (!/already has \d+ transactions/.test(failure.message)) return failure;
+  return new PluginFailure('retryable', `PackageKit is busy: ${failure.message}`, ErrorName.Busy);
 }

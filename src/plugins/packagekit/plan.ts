@@ -1,6 +1,6 @@
 import type { PlannedChange } from '../../engine/plugin.js';
 import { Info } from './enums.js';
-import type { PkPackage } from './packagekit-client.js';
+import type { PkPackage } from './transaction-error.js';
 import type { PackageKitSection, PackageSpec } from './schema.js';
 
 /** What PackageKit said about one package name: the installed build and the installable ones. */
@@ -28,48 +28,79 @@ export function groupByName(
   return observed;
 }
 
-export type PackageAction = 'none' | 'install' | 'remove' | 'upgrade' | 'change-version';
+export type PackageAction =
+  'none' | 'install' | 'remove' | 'upgrade' | 'change-version' | 'unresolvable';
 
-/** A planned change carrying the package id to act on (undefined when none can be found). */
+/** A package as Plan shows it: installed at a version, or null for not installed. */
+export interface PackageView {
+  ensure: 'installed';
+  version: string;
+}
+
+/** A planned change carrying the package id to act on (undefined for none/unresolvable). */
 export interface PackageChange extends PlannedChange {
   action: PackageAction;
+  from: PackageView | null;
+  to: PackageView | null;
   packageId: string | undefined;
+}
+
+function view(pkg: PkPackage | undefined): PackageView | null {
+  return pkg ? { ensure: 'installed', version: pkg.version } : null;
 }
 
 function change(
   name: string,
-  action: PackageAction,
+  action: Exclude<PackageAction, 'unresolvable'>,
   state: PackageState,
   target: PkPackage | undefined,
-  to: string | null,
 ): PackageChange {
   return {
     resource: name,
     action,
-    from: state.installed ? state.installed.version : null,
-    to,
+    from: view(state.installed),
+    to: action === 'remove' ? null : view(target ?? state.installed),
     packageId: action === 'remove' ? state.installed?.id : target?.id,
+  };
+}
+
+/** No repository has what the document asks for: Plan says so, never a plain install. */
+function unresolvable(name: string, state: PackageState, version?: string): PackageChange {
+  const known = [...new Set(state.available.map((pkg) => pkg.version))];
+  const reason =
+    version === undefined
+      ? `no package named '${name}' in any repository PackageKit knows`
+      : `no version ${JSON.stringify(version)} of '${name}' in any repository` +
+        (known.length > 0 ? ` (available: ${known.join(', ')})` : '');
+  return {
+    resource: name,
+    action: 'unresolvable',
+    from: view(state.installed),
+    to: version === undefined ? null : { ensure: 'installed', version },
+    reason,
+    packageId: undefined,
   };
 }
 
 function planInstalled(name: string, spec: PackageSpec, state: PackageState): PackageChange {
   const { installed, available } = state;
   if (spec.version === undefined) {
-    if (installed) return change(name, 'none', state, installed, installed.version);
+    if (installed) return change(name, 'none', state, installed);
     const candidate = available[0];
-    return change(name, 'install', state, candidate, candidate?.version ?? null);
+    return candidate ? change(name, 'install', state, candidate) : unresolvable(name, state);
   }
-  if (installed?.version === spec.version)
-    return change(name, 'none', state, installed, installed.version);
+  if (installed?.version === spec.version) return change(name, 'none', state, installed);
   const pinned = available.find((pkg) => pkg.version === spec.version);
-  return change(name, installed ? 'change-version' : 'install', state, pinned, spec.version);
+  if (!pinned) return unresolvable(name, state, spec.version);
+  return change(name, installed ? 'change-version' : 'install', state, pinned);
 }
 
 function planLatest(name: string, state: PackageState): PackageChange {
   const { installed, available } = state;
   const newer = available.find((pkg) => pkg.version !== installed?.version);
-  if (installed && !newer) return change(name, 'none', state, installed, installed.version);
-  return change(name, installed ? 'upgrade' : 'install', state, newer, newer?.version ?? null);
+  if (installed && !newer) return change(name, 'none', state, installed);
+  if (!newer) return unresolvable(name, state);
+  return change(name, installed ? 'upgrade' : 'install', state, newer);
 }
 
 function planOne(name: string, spec: PackageSpec, state: PackageState): PackageChange {
@@ -79,9 +110,7 @@ function planOne(name: string, spec: PackageSpec, state: PackageState): PackageC
     case 'latest':
       return planLatest(name, state);
     case 'removed':
-      return state.installed
-        ? change(name, 'remove', state, undefined, null)
-        : change(name, 'none', state, undefined, null);
+      return change(name, state.installed ? 'remove' : 'none', state, undefined);
   }
 }
 

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
-import type { MessageBus } from '../../dbus/bus.js';
-import type { SignalRouter } from '../../dbus/signal-router.js';
 import type { Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
-import { errorMessage } from '../../errors.js';
-import { watchDpkgStatus } from './dpkg-watch.js';
-import { Filter, Info, infoPhase, TransactionFlag } from './enums.js';
+import { errorMessage, failureKindOf } from '../../errors.js';
+import type { PluginHost } from '../definition.js';
+import { ChangeFeed } from '../shared/change-feed.js';
 import { readThrough } from '../shared/observation-cache.js';
+import { abortable, ServiceSlots, SingleFlight } from '../shared/service-slots.js';
+import { watchDpkgStatus } from './dpkg-watch.js';
+import { Filter, Info, TransactionFlag } from './enums.js';
 import { PackageCache } from './package-cache.js';
 import {
   PACKAGEKIT_NAME,
@@ -20,82 +21,91 @@ import {
   type PackageChange,
   type PackageState,
 } from './plan.js';
-import { PackageKitSection } from './schema.js';
-
-export interface PackageKitPluginOptions {
-  bus: MessageBus;
-  router: SignalRouter;
-  log: Logger;
-  /**
-   * Refuse packages from unsigned repositories (PackageKit's only-trusted flag),
-   * as pkcon does by default. Off only for test backends and local unsigned repos.
-   */
-  onlyTrusted: boolean;
-  /** dpkg's status file, watched for changes made behind PackageKit's back. */
-  dpkgStatusFile: string;
-}
+import { progressReporter } from './progress.js';
+import { ResolveBatcher } from './resolve-batcher.js';
+import type { PackageKitConfig, PackageKitSection } from './schema.js';
 
 /**
  * Packages through PackageKit only (never apt-get or dpkg): one Resolve for the
  * whole document, then one InstallPackages and one RemovePackages transaction.
  * Resolve answers are cached per name (PackageCache) until apt's or dpkg's files
- * change or something announces a change, so a no-op Plan asks PackageKit nothing.
+ * change or the change feed says so, so a no-op Plan asks PackageKit nothing.
  */
 export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPackages> {
-  readonly name = 'packagekit';
-  readonly schema = PackageKitSection;
-  private readonly client: PackageKitClient;
+  readonly changes = new ChangeFeed();
+  private client: PackageKitClient | undefined;
   private readonly trustFlag: bigint;
   private readonly log: Logger;
-  private readonly dpkgStatusFile: string;
-  private readonly router: SignalRouter;
   private readonly cache: PackageCache;
   private unsubscribes: (() => void)[] = [];
+  /** The daemon's own transactions open at once (PackageKit caps them per uid). */
+  private readonly slots: ServiceSlots;
+  private readonly reads: ResolveBatcher;
+  private readonly installedList = new SingleFlight<PkPackage[]>();
+  /** Shared reads outlive any one caller: they stop only with the plugin. */
+  private readonly lifetime = new AbortController();
 
-  constructor(options: PackageKitPluginOptions) {
-    this.router = options.router;
-    this.trustFlag = options.onlyTrusted ? TransactionFlag.onlyTrusted : TransactionFlag.none;
-    this.log = options.log.child({ plugin: this.name });
-    this.dpkgStatusFile = options.dpkgStatusFile;
-    this.cache = new PackageCache(options.dpkgStatusFile, this.log);
-    this.client = new PackageKitClient(
-      options.bus,
-      options.router,
-      options.log.child({ plugin: this.name }),
+  constructor(private readonly host: PluginHost<PackageKitConfig>) {
+    this.log = host.log;
+    this.trustFlag = host.config.onlyTrusted ? TransactionFlag.onlyTrusted : TransactionFlag.none;
+    this.cache = new PackageCache(host.config.dpkgStatusFile, this.log);
+    this.slots = new ServiceSlots(host.config.maxTransactions);
+    this.reads = new ResolveBatcher((takeNames) =>
+      this.slots.run('read', this.lifetime.signal, () =>
+        this.pk.resolve(takeNames(), Filter.none, this.lifetime.signal),
+      ),
     );
   }
 
-  /** Subscribes to what invalidates the cache before the cache keeps anything. */
+  /**
+   * The change feed gathers everything that says "packages may have changed":
+   * a transaction someone else ran, PackageKit restarting, dpkg's status file.
+   * The cache listens to it, and only then keeps anything.
+   */
   async start(): Promise<void> {
+    const connection = await this.host.connect(this.host.config.bus);
+    const peer = connection.peer(PACKAGEKIT_NAME);
+    this.client = new PackageKitClient(connection.bus, peer, this.log);
     await this.client.start();
     this.unsubscribes = [
-      this.client.watchForeignTransactions(() => this.cache.drop('foreign transaction')),
-      this.router.subscribe(
-        { interface: 'org.freedesktop.DBus', member: 'NameOwnerChanged' },
-        (message) => {
-          if ((message.body as unknown[])[0] === PACKAGEKIT_NAME)
-            this.cache.drop('PackageKit owner changed');
-        },
-      ),
+      this.changes.subscribe(() => this.cache.drop('change announced')),
+      this.client.watchForeignTransactions(() => this.changes.publish('all')),
+      peer.onOwnerChanged(() => this.changes.publish('all')),
+      watchDpkgStatus(this.host.config.dpkgStatusFile, this.log, () => this.changes.publish('all')),
     ];
     this.cache.startWatching();
   }
 
   stop(): Promise<void> {
+    this.lifetime.abort(new Error('the packagekit plugin stopped'));
     this.cache.stopWatching();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
-    this.client.stop();
+    this.changes.clear();
+    this.client?.stop();
     return Promise.resolve();
   }
 
-  /** Cached names come from memory; all the others are read with one Resolve. */
+  private get pk(): PackageKitClient {
+    if (!this.client) throw new Error('the packagekit plugin was not started');
+    return this.client;
+  }
+
+  /**
+   * Cached names (found or not found) come from memory; the others are read with
+   * one Resolve: the job's own, in a job slot, or a read's, shared with every
+   * concurrent read (ResolveBatcher) in the read slots.
+   */
   async observe(desired: PackageKitSection, ctx: PluginContext): Promise<ObservedPackages> {
     const names = Object.keys(desired.packages);
     if (names.length === 0) return new Map();
     this.cache.revalidate();
+    const resolve = (missing: string[]): Promise<PkPackage[]> =>
+      ctx.priority === 'job'
+        ? this.slots.run('job', ctx.signal, () => this.pk.resolve(missing, Filter.none, ctx.signal))
+        : this.reads.resolve(missing, ctx.signal);
     const { values, hits, misses } = await readThrough(this.cache.entries, names, async (missing) =>
-      groupByName(missing, await this.client.resolve(missing, Filter.none, ctx.signal)),
+      groupByName(missing, await resolve(missing)),
     );
     ctx.log.debug({ hits, misses }, 'packages observed');
     return new Map(names.map((name) => [name, values.get(name) ?? emptyState()]));
@@ -111,52 +121,40 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
     _observed: ObservedPackages,
     ctx: PluginContext,
   ): Promise<ResourceOutcome[]> {
-    const unavailable = changes.filter((change) => change.packageId === undefined);
-    const installs = changes.filter(
-      (change) => change.packageId !== undefined && change.action !== 'remove',
-    );
-    const removals = changes.filter(
-      (change) => change.packageId !== undefined && change.action === 'remove',
-    );
+    const unresolvable = changes.filter((change) => change.packageId === undefined);
+    const installs = changes.filter((c) => c.packageId !== undefined && c.action !== 'remove');
+    const removals = changes.filter((c) => c.packageId !== undefined && c.action === 'remove');
     // Whatever happens below, what we knew is stale (dependencies change too).
     this.cache.drop('own transaction');
-    const outcomes: ResourceOutcome[] = unavailable.map((change) => ({
+    const outcomes: ResourceOutcome[] = unresolvable.map((change) => ({
       resource: change.resource,
       outcome: 'failed',
       action: change.action,
-      error:
-        change.to === null
-          ? `PackageKit found no package named '${change.resource}' in any repository`
-          : `PackageKit found no version ${JSON.stringify(change.to)} of '${change.resource}'`,
+      error: change.reason ?? `'${change.resource}' cannot be found in any repository`,
+      failure: 'terminal',
     }));
     if (installs.length > 0) {
       const downgrade = installs.some((c) => c.action === 'change-version');
       const flags = downgrade ? this.trustFlag | TransactionFlag.allowDowngrade : this.trustFlag;
       outcomes.push(
         ...(await this.transact(installs, ctx, (ids, onEvent) =>
-          this.client.installPackages(ids, flags, ctx.signal, onEvent),
+          this.slots.run('job', ctx.signal, () =>
+            this.pk.installPackages(ids, flags, ctx.signal, onEvent),
+          ),
         )),
       );
     }
     if (removals.length > 0) {
       outcomes.push(
         ...(await this.transact(removals, ctx, (ids, onEvent) =>
-          this.client.removePackages(ids, this.trustFlag, ctx.signal, onEvent),
+          this.slots.run('job', ctx.signal, () =>
+            this.pk.removePackages(ids, this.trustFlag, ctx.signal, onEvent),
+          ),
         )),
       );
     }
     this.cache.drop('own transaction');
     return outcomes;
-  }
-
-  /** Package changes cannot be pinned to names cheaply: every notification means "look again". */
-  watch(notify: (resources?: readonly string[]) => void): () => void {
-    const stopTransactions = this.client.watchForeignTransactions(() => notify());
-    const stopDpkg = watchDpkgStatus(this.dpkgStatusFile, this.log, () => notify());
-    return () => {
-      stopTransactions();
-      stopDpkg();
-    };
   }
 
   narrow(desired: PackageKitSection, resources: readonly string[]): PackageKitSection {
@@ -168,8 +166,14 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
     };
   }
 
+  /** Concurrent queries share one GetPackages. */
   async query(ctx: PluginContext): Promise<PackageKitSection> {
-    const installed = await this.client.getPackages(Filter.installed, ctx.signal);
+    const listing = this.installedList.run('installed', () =>
+      this.slots.run(ctx.priority, this.lifetime.signal, () =>
+        this.pk.getPackages(Filter.installed, this.lifetime.signal),
+      ),
+    );
+    const installed = await abortable(listing, ctx.signal);
     const names = [
       ...new Set(installed.filter((pkg) => pkg.info === Info.installed).map((pkg) => pkg.name)),
     ].sort();
@@ -188,19 +192,17 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
     const names = new Set(changes.map((change) => change.resource));
     try {
       await run(ids, progressReporter(names, ctx));
-      return changes.map((change) => ({
-        resource: change.resource,
-        outcome: 'changed',
-        action: change.action,
-      }));
+      return changes.map(({ resource, action }) => ({ resource, outcome: 'changed', action }));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       const error = errorMessage(err);
-      return changes.map((change) => ({
-        resource: change.resource,
+      const failure = failureKindOf(err);
+      return changes.map(({ resource, action }) => ({
+        resource,
         outcome: 'failed',
-        action: change.action,
+        action,
         error,
+        failure,
       }));
     }
   }
@@ -208,56 +210,4 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
 
 function emptyState(): PackageState {
   return { installed: undefined, available: [] };
-}
-
-/**
- * Turns PackageKit's transaction signals into Progress reports. Status sets the
- * phase, Percentage moves the whole step ('' resource), and Package/ItemProgress
- * move one package.
- */
-function progressReporter(
-  names: Set<string>,
-  ctx: PluginContext,
-): (event: TransactionEvent) => void {
-  let phase = 'resolving';
-  let status = 'setup';
-  let percent = 0;
-  return (event) => {
-    switch (event.type) {
-      case 'status':
-        if (event.phase === 'finished' || event.phase === phase) return;
-        phase = event.phase;
-        status = event.status;
-        ctx.progress({ resource: '', phase, percent, message: status });
-        return;
-      case 'percentage':
-        if (event.percent === percent) return;
-        percent = event.percent;
-        ctx.progress({ resource: '', phase, percent, message: status });
-        return;
-      case 'package': {
-        const packagePhase = infoPhase(event.package.info);
-        if (packagePhase && names.has(event.package.name)) {
-          ctx.progress({
-            resource: event.package.name,
-            phase: packagePhase,
-            percent,
-            message: event.package.id,
-          });
-        }
-        return;
-      }
-      case 'item-progress': {
-        const name = event.id.split(';')[0] ?? '';
-        if (names.has(name))
-          ctx.progress({
-            resource: name,
-            phase: event.phase,
-            percent: event.percent,
-            message: event.id,
-          });
-        return;
-      }
-    }
-  };
 }

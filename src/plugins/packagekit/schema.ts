@@ -49,3 +49,38 @@ export const PackageKitSection = Type.Object(
 
 export type PackageSpec = Static<typeof PackageSpec>;
 export type PackageKitSection = Static<typeof PackageKitSection>;
+
+/** The plugin's daemon settings (`plugins.packagekit` in the configuration file). */
+export const PackageKitConfig = Type.Object(
+  {
+    bus: Type.String({
+      minLength: 1,
+      description: "Where PackageKit is: 'system' (default) or a D-Bus address.",
+    }),
+    onlyTrusted: Type.Boolean({
+      description:
+        "Refuse packages from unsigned repositories (PackageKit's only-trusted flag, as pkcon). " +
+        'false only for test backends and local unsigned archives.',
+    }),
+    dpkgStatusFile: Type.String({
+      minLength: 1,
+      description: "dpkg's status file, watched for changes made with dpkg or apt-get directly.",
+    }),
+    maxTransactions: Type.Integer({
+      minimum: 2,
+      maximum: 16,
+      description:
+        "The daemon's own PackageKit transactions open at once; reads (Plan, Query, Verify) " +
+        'never take the last one, so a job never waits behind them.',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type PackageKitConfig = Static<typeof PackageKitConfig>;
+
+export const PACKAGEKIT_DEFAULTS: PackageKitConfig = {
+  bus: 'system',
+  onlyTrusted: true,
+  dpkgStatusFile: '/var/lib/dpkg/status',
+  maxTransactions: 2,
+};

@@ -1,7 +1,8 @@
-import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { PlannedChange, Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
-import { errorMessage } from '../../errors.js';
+import { errorMessage, failureKindOf, retryableFailure } from '../../errors.js';
+import type { PluginHost } from '../definition.js';
+import { ChangeFeed } from './change-feed.js';
 import {
   currentSettings,
   planSettings,
@@ -10,14 +11,13 @@ import {
   type ScalarSetting,
 } from './scalar-settings.js';
 import {
-  SettingsService,
-  type HostSettingsDependencies,
+  connectSettingsService,
+  type SettingsService,
   type ServiceAddress,
 } from './settings-service.js';
 
-export interface ScalarSettingsPluginOptions extends HostSettingsDependencies {
-  name: string;
-  schema: TSchema;
+export interface ScalarSettingsPluginOptions {
+  host: PluginHost<unknown>;
   address: ServiceAddress;
   /** In the order the setters are called. */
   settings: readonly ScalarSetting[];
@@ -32,32 +32,45 @@ export class ScalarSettingsPlugin<Section extends object> implements Plugin<
   Section,
   ObservedSettings
 > {
-  readonly name: string;
-  readonly schema: TSchema;
-  private readonly service: SettingsService;
+  readonly changes = new ChangeFeed();
+  private serviceValue: SettingsService | undefined;
   private readonly settings: readonly ScalarSetting[];
   private readonly log: Logger;
+  private unsubscribe: (() => void) | undefined;
 
-  constructor(options: ScalarSettingsPluginOptions) {
-    this.name = options.name;
-    this.schema = options.schema;
+  constructor(private readonly options: ScalarSettingsPluginOptions) {
     this.settings = options.settings;
-    this.log = options.log.child({ plugin: options.name });
-    this.service = new SettingsService(options.bus, options.router, options.address);
+    this.log = options.host.log;
   }
 
-  start(): Promise<void> {
-    return this.service.listen();
+  private get service(): SettingsService {
+    if (!this.serviceValue) throw new Error('the plugin was not started');
+    return this.serviceValue;
+  }
+
+  /** Level-based notices: the fields whose properties the service says changed. */
+  async start(): Promise<void> {
+    this.serviceValue = await connectSettingsService(this.options.host, this.options.address);
+    this.unsubscribe = this.service.onPropertiesChanged((properties) => {
+      const fields = this.settings
+        .filter((setting) => properties.includes(setting.property))
+        .map((setting) => setting.field);
+      if (fields.length === 0) return;
+      this.log.debug({ fields }, 'changed behind our back');
+      this.changes.publish(fields);
+    });
   }
 
   stop(): Promise<void> {
-    this.service.stop();
+    this.unsubscribe?.();
+    this.changes.clear();
+    this.serviceValue?.stop();
     return Promise.resolve();
   }
 
-  observe(desired: Section): Promise<ObservedSettings> {
+  observe(desired: Section, ctx: PluginContext): Promise<ObservedSettings> {
     const named = this.settings.filter((s) => fieldsOf(desired)[s.field] !== undefined);
-    return this.service.read(propertiesFor(named));
+    return this.service.read(propertiesFor(named), ctx.signal, ctx.priority);
   }
 
   plan(desired: Section, observed: ObservedSettings): PlannedChange[] {
@@ -77,11 +90,14 @@ export class ScalarSettingsPlugin<Section extends object> implements Plugin<
       const setting = this.settings.find((s) => s.field === change.resource);
       if (!setting) throw new Error(`no setting named '${change.resource}'`);
       try {
-        await this.service.call(setting.setter, setting.signature, setting.args(change.to));
+        await this.service.call(setting.setter, setting.signature, setting.args(change.to), {
+          signal: ctx.signal,
+        });
         outcomes.push({ resource: change.resource, outcome: 'changed', action: change.action });
         ctx.log.info({ resource: change.resource, from: change.from, to: change.to }, 'set');
         ctx.progress({ resource: change.resource, phase: 'done', percent: 100, message: 'set' });
       } catch (err) {
+        ctx.signal.throwIfAborted();
         const error = errorMessage(err);
         ctx.log.warn({ resource: change.resource, error }, 'setting refused');
         outcomes.push({
@@ -89,26 +105,25 @@ export class ScalarSettingsPlugin<Section extends object> implements Plugin<
           outcome: 'failed',
           action: change.action,
           error,
+          failure: failureKindOf(err),
         });
       }
     }
     return outcomes;
   }
 
-  /**
-   * A service that cannot be read at all (not installed here) gives an empty
-   * section, which is still true: it plans nothing. The log says why.
-   */
+  /** The current values; a service that cannot be read at all makes the plugin unreadable. */
   async query(ctx: PluginContext): Promise<Section> {
-    const observed = await this.service.read(propertiesFor(this.settings));
+    const observed = await this.service.read(
+      propertiesFor(this.settings),
+      ctx.signal,
+      ctx.priority,
+    );
     const errors = Object.values(observed).flatMap((reading) =>
       'error' in reading ? [reading.error] : [],
     );
     if (errors.length === this.settings.length) {
-      ctx.log.warn(
-        { service: this.service.address.busName, error: errors[0] },
-        'service unreadable',
-      );
+      throw retryableFailure(`${this.service.address.busName} cannot be read: ${errors[0] ?? ''}`);
     }
     // Safe: every value currentSettings keeps has passed its field's schema.
     return currentSettings(this.settings, observed) as Section;
@@ -119,18 +134,6 @@ export class ScalarSettingsPlugin<Section extends object> implements Plugin<
     const fields = Object.entries(fieldsOf(desired)).filter(([field]) => resources.includes(field));
     // Safe: a subset of a valid section's optional fields is a valid section.
     return Object.fromEntries(fields) as Section;
-  }
-
-  /** Level-based: names the fields whose properties the service says changed. */
-  watch(notify: (resources?: readonly string[]) => void): () => void {
-    return this.service.onPropertiesChanged((properties) => {
-      const fields = this.settings
-        .filter((setting) => properties.includes(setting.property))
-        .map((setting) => setting.field);
-      if (fields.length === 0) return;
-      this.log.debug({ fields }, 'changed behind our back');
-      notify(fields);
-    });
   }
 }
 

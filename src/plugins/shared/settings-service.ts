@@ -5,16 +5,11 @@ import {
   type Message,
   type MessageBus,
 } from '../../dbus/bus.js';
-import type { Logger } from 'pino';
-import type { SignalRouter } from '../../dbus/signal-router.js';
-import { errorMessage } from '../../errors.js';
-
-/** The connections a host-settings plugin needs: the daemon's own system bus. */
-export interface HostSettingsDependencies {
-  bus: MessageBus;
-  router: SignalRouter;
-  log: Logger;
-}
+import type { BusConnection } from '../../dbus/bus-connection.js';
+import type { ServicePeer } from '../../dbus/service-peer.js';
+import type { WorkPriority } from '../../engine/plugin.js';
+import { ServiceSlots } from './service-slots.js';
+import { boundedText, errorMessage, PluginFailure, type FailureKind } from '../../errors.js';
 
 /** Where one of systemd's small settings services (hostname1, timedate1, locale1) lives. */
 export interface ServiceAddress {
@@ -33,15 +28,30 @@ export function serviceMessage(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
     const { type, text } = err as { type?: unknown; text?: unknown };
     if (typeof type === 'string')
-      return typeof text === 'string' && text ? `${text} (${type})` : type;
+      return boundedText(typeof text === 'string' && text ? `${text} (${type})` : type);
   }
-  return errorMessage(err);
+  return boundedText(errorMessage(err));
 }
 
-/** A failed Set* call, carrying the service's own message. */
-export class SettingRefused extends Error {
+/**
+ * Errors of the settings services after which a retry cannot help until the
+ * machine changes: a value the service refuses (an unknown time zone), a
+ * feature this machine lacks (NTP without systemd-timesyncd).
+ */
+const TERMINAL_ERRORS = new Set([
+  'org.freedesktop.DBus.Error.InvalidArgs',
+  'org.freedesktop.timedate1.NoNTPSupport',
+]);
+
+function kindOf(err: unknown): FailureKind {
+  const type = (err as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && TERMINAL_ERRORS.has(type) ? 'terminal' : 'retryable';
+}
+
+/** A failed Set* call, carrying the service's own message and whether a retry can help. */
+export class SettingRefused extends PluginFailure {
   constructor(member: string, err: unknown) {
-    super(`${member} failed: ${serviceMessage(err)}`);
+    super(kindOf(err), `${member} failed: ${serviceMessage(err)}`);
     this.name = 'SettingRefused';
   }
 }
@@ -53,10 +63,12 @@ export class SettingRefused extends Error {
  */
 export class SettingsService {
   private readonly listeners = new Set<() => void>();
+  /** Reads in flight at once: a flood of Plans must not flood the service. */
+  private readonly slots = new ServiceSlots(4);
 
   constructor(
     private readonly bus: MessageBus,
-    private readonly router: SignalRouter,
+    private readonly peer: ServicePeer,
     readonly address: ServiceAddress,
   ) {}
 
@@ -65,7 +77,18 @@ export class SettingsService {
    * whole when it cannot ask systemd about NTP, and one unreadable property must
    * not hide the others.
    */
-  async read(properties: readonly string[]): Promise<Record<string, Reading>> {
+  async read(
+    properties: readonly string[],
+    signal: AbortSignal,
+    priority: WorkPriority,
+  ): Promise<Record<string, Reading>> {
+    return this.slots.run(priority, signal, () => this.readNow(properties, signal));
+  }
+
+  private async readNow(
+    properties: readonly string[],
+    signal: AbortSignal,
+  ): Promise<Record<string, Reading>> {
     const { busName, path } = this.address;
     const readings = await Promise.all(
       properties.map(async (property): Promise<[string, Reading]> => {
@@ -76,9 +99,11 @@ export class SettingsService {
             path,
             this.address.interface,
             property,
+            { signal },
           );
           return [property, { value }];
         } catch (err) {
+          signal.throwIfAborted();
           return [property, { error: serviceMessage(err) }];
         }
       }),
@@ -91,30 +116,24 @@ export class SettingsService {
     member: string,
     signature: string,
     body: unknown[],
-    timeoutMs: number = DEFAULT_CALL_TIMEOUT_MS,
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<void> {
     const { busName, path } = this.address;
     try {
       await callMethod(
         this.bus,
         { destination: busName, path, interface: this.address.interface, member, signature, body },
-        timeoutMs,
+        { timeoutMs: DEFAULT_CALL_TIMEOUT_MS, ...options },
       );
     } catch (err) {
+      options.signal?.throwIfAborted();
       throw new SettingRefused(member, err);
     }
   }
 
-  /**
-   * Adds the one bus match rule for this service's PropertiesChanged. The router
-   * adds a rule once per connection (dbus-next never removes rules), so calling
-   * this again is harmless.
-   */
+  /** Starts following the service's owner; its signals are believed only from the owner. */
   listen(): Promise<void> {
-    const { busName, path } = this.address;
-    return this.router.addMatch(
-      `type='signal',sender='${busName}',path='${path}',interface='${PROPERTIES_INTERFACE}',member='PropertiesChanged'`,
-    );
+    return this.peer.start();
   }
 
   /**
@@ -122,7 +141,7 @@ export class SettingsService {
    * until the returned function or stop() is called.
    */
   onPropertiesChanged(handler: (properties: string[]) => void): () => void {
-    const unsubscribe = this.router.subscribe(
+    const unsubscribe = this.peer.subscribe(
       { path: this.address.path, interface: PROPERTIES_INTERFACE, member: 'PropertiesChanged' },
       (message: Message) => {
         const [iface, changed, invalidated] = message.body as [
@@ -142,8 +161,19 @@ export class SettingsService {
     return stopListening;
   }
 
-  /** Drops every handler (the bus match rule stays: dbus-next cannot remove it). */
+  /** Drops every handler (the bus match rule stays for the connection's life). */
   stop(): void {
     for (const stopListening of [...this.listeners]) stopListening();
   }
+}
+
+/** A settings service on the daemon's system bus, its signals believed only from its owner. */
+export async function connectSettingsService(
+  host: { connect(address: string): Promise<BusConnection> },
+  address: ServiceAddress,
+): Promise<SettingsService> {
+  const connection = await host.connect('system');
+  const service = new SettingsService(connection.bus, connection.peer(address.busName), address);
+  await service.listen();
+  return service;
 }

@@ -1,9 +1,9 @@
 import type { PluginContext, ResourceOutcome } from '../../engine/plugin.js';
-import { errorMessage, ErrorName, OpdbusError } from '../../errors.js';
+import { errorMessage, ErrorName, OpdbusError, type FailureKind } from '../../errors.js';
 import type { JobWaiter } from './job-waiter.js';
 import { mapWithLimit } from './map-with-limit.js';
 import { isRunning, isStopped, type UnitChange, type UnitStep } from './plan.js';
-import type { SystemdClient, UnitOutcomeState } from './systemd-client.js';
+import { SystemdError, type SystemdClient, type UnitOutcomeState } from './systemd-client.js';
 
 /** Jobs queued at once: systemd runs them in parallel; the bus limits pending replies (128). */
 const JOB_CONCURRENCY = 16;
@@ -12,7 +12,6 @@ export interface ApplyDeps {
   client: SystemdClient;
   jobs: JobWaiter;
   ctx: PluginContext;
-  jobTimeoutMs: number;
 }
 
 type FileStep = Exclude<UnitStep, 'start' | 'stop'>;
@@ -32,8 +31,23 @@ const WHY_NOT_ENABLEABLE: Record<string, string> = {
   bad: 'systemd cannot parse its unit file',
 };
 
-/** Failure messages by unit name; a unit that failed one step is left out of the later ones. */
-type Failures = Map<string, string>;
+/** Failures by unit name; a unit that failed one step is left out of the later ones. */
+type Failures = Map<string, { error: string; failure: FailureKind }>;
+
+/** systemd's answers about one unit that retrying cannot change until its files change. */
+const TERMINAL_ERRORS = new Set([
+  'org.freedesktop.systemd1.NoSuchUnit',
+  'org.freedesktop.DBus.Error.FileNotFound',
+  'org.freedesktop.DBus.Error.InvalidArgs',
+  'org.freedesktop.systemd1.UnitMasked',
+  'org.freedesktop.systemd1.BadUnitSetting',
+]);
+
+function kindOf(err: unknown): FailureKind {
+  return err instanceof SystemdError && TERMINAL_ERRORS.has(err.dbusName)
+    ? 'terminal'
+    : 'retryable';
+}
 
 /**
  * Runs the planned steps in the order that works: stop (a unit stops fine while
@@ -65,10 +79,10 @@ export async function applyUnitChanges(
   await runJobs('start', due('start'), deps, failures);
 
   return changes.map((change): ResourceOutcome => {
-    const error = failures.get(change.resource);
-    return error === undefined
+    const failed = failures.get(change.resource);
+    return failed === undefined
       ? { resource: change.resource, outcome: 'changed', action: change.action }
-      : { resource: change.resource, outcome: 'failed', action: change.action, error };
+      : { resource: change.resource, outcome: 'failed', action: change.action, ...failed };
   });
 }
 
@@ -108,10 +122,10 @@ async function changeFiles(
     candidates = units.filter((change) => {
       const why = WHY_NOT_ENABLEABLE[change.state.unitFileState ?? ''];
       if (why === undefined) return true;
-      failures.set(
-        change.resource,
-        `cannot be enabled: its unit file state is '${change.state.unitFileState}' (${why})`,
-      );
+      failures.set(change.resource, {
+        error: `cannot be enabled: its unit file state is '${change.state.unitFileState}' (${why})`,
+        failure: 'terminal',
+      });
       return false;
     });
   }
@@ -124,7 +138,8 @@ async function changeFiles(
   } catch (err) {
     if (deps.ctx.signal.aborted) throw err;
     if (names.length === 1 || isUnreachable(err)) {
-      for (const name of names) failures.set(name, `${step} failed: ${errorMessage(err)}`);
+      for (const name of names)
+        failures.set(name, { error: `${step} failed: ${errorMessage(err)}`, failure: kindOf(err) });
       return isTimeout(err);
     }
   }
@@ -135,7 +150,7 @@ async function changeFiles(
       changed = true;
     } catch (err) {
       if (deps.ctx.signal.aborted) throw err;
-      failures.set(name, `${step} failed: ${errorMessage(err)}`);
+      failures.set(name, { error: `${step} failed: ${errorMessage(err)}`, failure: kindOf(err) });
     }
   }
   return changed;
@@ -159,7 +174,10 @@ async function reload(touched: UnitChange[], deps: ApplyDeps, failures: Failures
     // The files changed, but systemd still runs on the old ones.
     for (const change of touched) {
       if (!failures.has(change.resource))
-        failures.set(change.resource, `systemd Reload failed: ${errorMessage(err)}`);
+        failures.set(change.resource, {
+          error: `systemd Reload failed: ${errorMessage(err)}`,
+          failure: 'retryable',
+        });
     }
   }
 }
@@ -195,7 +213,6 @@ async function runJobs(
       const jobResult = await jobs.run(
         () => (kind === 'start' ? client.startUnit(name) : client.stopUnit(name)),
         {
-          timeoutMs: deps.jobTimeoutMs,
           signal: ctx.signal,
           abandon: (jobPath) => client.cancelJob(jobPath).catch(() => undefined),
         },
@@ -203,11 +220,12 @@ async function runJobs(
       const after = await client.unitOutcome(name);
       const reached =
         kind === 'start' ? isRunning(after.activeState) : isStopped(after.activeState);
-      if (!reached) failures.set(name, jobFailure(kind, jobResult, after));
+      if (!reached)
+        failures.set(name, { error: jobFailure(kind, jobResult, after), failure: 'retryable' });
       ctx.progress({ resource: name, phase: 'done', percent: 100, message: jobResult });
     } catch (err) {
       if (ctx.signal.aborted) throw err;
-      failures.set(name, `${kind} failed: ${errorMessage(err)}`);
+      failures.set(name, { error: `${kind} failed: ${errorMessage(err)}`, failure: kindOf(err) });
     }
   });
 }

@@ -1,10 +1,14 @@
-import type { PluginDefinition } from '../definition.js';
+import { definePlugin } from '../definition.js';
 import { SystemdPlugin } from './plugin.js';
-import { SystemdSection } from './schema.js';
+import { SystemdConfig, SystemdSection } from './schema.js';
 
-export const systemdPlugin: PluginDefinition = {
+export const systemdPlugin = definePlugin<SystemdConfig>({
   name: 'systemd',
+  summary: 'Units through the systemd manager (org.freedesktop.systemd1).',
   schema: SystemdSection,
-  create: (deps) =>
-    new SystemdPlugin({ bus: deps.systemdBus, router: deps.systemdRouter, log: deps.log }),
-};
+  config: { schema: SystemdConfig, defaults: { bus: 'system' } },
+  // Longer than systemd's own default TimeoutStartSec (90 s): systemd times a hung
+  // unit out first and says why; this only ends a job that never ends.
+  deadlines: { applyMs: 10 * 60_000 },
+  create: (host) => new SystemdPlugin(host),
+});

@@ -1,17 +1,13 @@
-import type { Message } from '../../dbus/bus.js';
-import { ErrorName, OpdbusError } from '../../errors.js';
-
-/**
- * How long a start or stop job may take. Longer than systemd's own default
- * TimeoutStartSec/TimeoutStopSec (90 s), so that systemd times a hung unit out
- * first and reports its own Result; ours only catches a job that never ends.
- */
-export const DEFAULT_JOB_TIMEOUT_MS = 120_000;
+import { abortReason, type Message } from '../../dbus/bus.js';
 
 export interface JobWaitOptions {
-  timeoutMs: number;
+  /**
+   * The step's signal from the engine: cancel, daemon stop, or the plugin's apply
+   * deadline (longer than systemd's own TimeoutStartSec, so that systemd times a
+   * hung unit out first and reports its own Result).
+   */
   signal: AbortSignal;
-  /** Called with the job's path when we stop waiting before it ended (timeout, abort). */
+  /** Called with the job's path when we stop waiting before it ended (abort). */
   abandon(jobPath: string): Promise<void>;
 }
 
@@ -41,7 +37,7 @@ export class JobWaiter {
   /**
    * Queues a job with `enqueue` (which returns its path) and resolves with the
    * job's result (done, failed, canceled, timeout, dependency, skipped, ...).
-   * Rejects on timeout or abort, after calling `abandon` (e.g. to cancel the job).
+   * Rejects on abort, after calling `abandon` (e.g. to cancel the job).
    */
   async run(enqueue: () => Promise<string>, options: JobWaitOptions): Promise<string> {
     options.signal.throwIfAborted();
@@ -73,14 +69,9 @@ export class JobWaiter {
 
   private wait(jobPath: string, options: JobWaitOptions): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      const { signal, timeoutMs } = options;
-      const timer = setTimeout(() => {
-        const message = `systemd job ${jobPath} did not finish within ${timeoutMs} ms (job cancelled)`;
-        giveUp(new OpdbusError(ErrorName.Timeout, message));
-      }, timeoutMs);
-      const onAbort = (): void => giveUp(asError(signal.reason));
+      const { signal } = options;
+      const onAbort = (): void => giveUp(abortReason(signal));
       function finish(): void {
-        clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
       }
       const giveUp = (error: Error): void => {
@@ -100,8 +91,4 @@ export class JobWaiter {
       if (signal.aborted) onAbort();
     });
   }
-}
-
-function asError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new Error(String(reason));
 }

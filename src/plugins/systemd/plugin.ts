@@ -1,37 +1,27 @@
 import type { Logger } from 'pino';
-import type { Message, MessageBus } from '../../dbus/bus.js';
-import type { SignalRouter } from '../../dbus/signal-router.js';
+import type { ServicePeer } from '../../dbus/service-peer.js';
 import type { Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
 import { errorMessage } from '../../errors.js';
+import type { PluginHost } from '../definition.js';
+import { ChangeFeed } from '../shared/change-feed.js';
+import { readThrough } from '../shared/observation-cache.js';
+import { abortable, ServiceSlots, SingleFlight } from '../shared/service-slots.js';
 import { applyUnitChanges } from './apply.js';
-import { DEFAULT_JOB_TIMEOUT_MS, JobWaiter } from './job-waiter.js';
+import { JobWaiter } from './job-waiter.js';
 import { mapWithLimit } from './map-with-limit.js';
 import { planUnits, type ObservedUnits, type UnitChange } from './plan.js';
 import { sectionFromListings } from './query.js';
-import { SystemdSection } from './schema.js';
-import {
-  MANAGER_INTERFACE,
-  MANAGER_PATH,
-  SYSTEMD_NAME,
-  SystemdClient,
-  UNIT_INTERFACE,
-} from './systemd-client.js';
-import { readThrough } from '../shared/observation-cache.js';
+import type { SystemdConfig, SystemdSection } from './schema.js';
+import { SYSTEMD_NAME, SystemdClient } from './systemd-client.js';
+import { listenToSystemd } from './systemd-signals.js';
 import { UnitCache, type CachedUnit } from './unit-cache.js';
-import { unitNameFromPath } from './unit-path.js';
 
-/** Units read at once by observe: the bus limits pending replies per connection (128). */
-const OBSERVE_CONCURRENCY = 32;
-const PROPERTIES_INTERFACE = 'org.freedesktop.DBus.Properties';
-
-export interface SystemdPluginOptions {
-  /** The systemd manager's bus: the system bus, or a user manager's in tests. */
-  bus: MessageBus;
-  router: SignalRouter;
-  log: Logger;
-  /** How long to wait for one start or stop job (default DEFAULT_JOB_TIMEOUT_MS). */
-  jobTimeoutMs?: number;
-}
+/**
+ * The daemon's own calls to systemd in flight at once, over every reader: the
+ * bus allows 128 pending replies per connection (a unit read is up to two at
+ * a time; a job's start/stop calls come on top, at most 16).
+ */
+const CALL_SLOTS = 32;
 
 /**
  * Units through org.freedesktop.systemd1 only (never systemctl): LoadUnit and
@@ -42,53 +32,58 @@ export interface SystemdPluginOptions {
  * way when the cache answers.
  */
 export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
-  readonly name = 'systemd';
-  readonly schema = SystemdSection;
-  private readonly client: SystemdClient;
+  readonly changes = new ChangeFeed();
+  private clientValue: SystemdClient | undefined;
   private readonly jobs = new JobWaiter();
   private readonly log: Logger;
-  private readonly jobTimeoutMs: number;
   private unsubscribes: (() => void)[] = [];
   private subscribed: Promise<void> | undefined;
   private readonly cache: UnitCache;
+  private readonly slots = new ServiceSlots(CALL_SLOTS);
+  private readonly listings = new SingleFlight<SystemdSection>();
+  /** Shared reads outlive any one caller: they stop only with the plugin. */
+  private readonly lifetime = new AbortController();
 
-  constructor(private readonly options: SystemdPluginOptions) {
-    this.client = new SystemdClient(options.bus);
-    this.log = options.log.child({ plugin: this.name });
+  constructor(private readonly host: PluginHost<SystemdConfig>) {
+    this.log = host.log;
     this.cache = new UnitCache(this.log);
-    this.jobTimeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
+  }
+
+  private get client(): SystemdClient {
+    if (!this.clientValue) throw new Error('the systemd plugin was not started');
+    return this.clientValue;
   }
 
   /**
-   * One broad match rule for everything systemd sends (Manager signals, unit
-   * PropertiesChanged), added once for the connection's life. Nothing is called
-   * on systemd yet: the daemon must start where systemd is absent (tests).
+   * Listens to systemd through its ServicePeer (one broad match rule, added once
+   * for the connection's life). Nothing is called on systemd yet: the daemon
+   * must start where systemd is absent.
    */
   async start(): Promise<void> {
-    await this.options.router.addMatch(`type='signal',sender='${SYSTEMD_NAME}'`);
-    await this.options.router.addMatch(UnitCache.ownerRule);
+    const connection = await this.host.connect(this.host.config.bus);
+    const peer: ServicePeer = connection.peer(SYSTEMD_NAME);
+    this.clientValue = new SystemdClient(connection.bus);
+    await peer.start();
     this.unsubscribes.push(
-      this.options.router.subscribe(
-        { path: MANAGER_PATH, interface: MANAGER_INTERFACE, member: 'JobRemoved' },
-        (message) => this.jobs.onJobRemoved(message),
-      ),
-      this.cache.listen(this.options.router),
+      this.changes.subscribe((scope) => this.cache.onChange(scope)),
+      listenToSystemd(peer, this.changes, this.jobs),
       // systemd forgets a subscriber that leaves; a new systemd has none: subscribe again.
-      this.options.router.subscribe(
-        { interface: 'org.freedesktop.DBus', member: 'NameOwnerChanged' },
-        (message) => {
-          if ((message.body as unknown[])[0] !== SYSTEMD_NAME) return;
-          this.subscribed = undefined;
-          this.cache.entries.disable();
-        },
-      ),
+      peer.onOwnerChanged(() => {
+        this.subscribed = undefined;
+        this.cache.entries.disable();
+      }),
+    );
+    this.ensureSubscribed().catch((err: unknown) =>
+      this.log.info({ err: errorMessage(err) }, 'cannot subscribe to systemd signals yet'),
     );
   }
 
   stop(): Promise<void> {
+    this.lifetime.abort(new Error('the systemd plugin stopped'));
     this.cache.entries.disable();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
+    this.changes.clear();
     return Promise.resolve();
   }
 
@@ -130,10 +125,9 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
 
   /** Reads units from systemd, in parallel within the bus's limit. */
   private async readUnits(names: string[], ctx: PluginContext): Promise<Map<string, CachedUnit>> {
-    const units = await mapWithLimit(names, OBSERVE_CONCURRENCY, (name) => {
-      ctx.signal.throwIfAborted();
-      return this.client.unitSnapshot(name);
-    });
+    const units = await mapWithLimit(names, CALL_SLOTS, (name) =>
+      this.slots.run(ctx.priority, ctx.signal, () => this.client.unitSnapshot(name)),
+    );
     const read = new Map(names.map((name, index) => [name, units[index] as CachedUnit]));
     this.cache.remember(read);
     return read;
@@ -158,7 +152,6 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
         client: this.client,
         jobs: this.jobs,
         ctx,
-        jobTimeoutMs: this.jobTimeoutMs,
       });
     } finally {
       // A Reload or a dependency's start changes more than the named units.
@@ -166,52 +159,18 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
     }
   }
 
+  /** Concurrent queries share one listing (two calls). */
   async query(ctx: PluginContext): Promise<SystemdSection> {
-    ctx.signal.throwIfAborted();
-    const [files, loaded] = await Promise.all([
-      this.client.listUnitFiles(),
-      this.client.listUnits(),
-    ]);
-    return sectionFromListings(files, loaded);
-  }
-
-  /**
-   * Says "look at this unit again" when systemd reports a job ended or a unit's
-   * state changed, and "look at everything" when unit files changed or systemd
-   * reloaded. Level-based: nothing of the signal's content is passed on.
-   */
-  watch(notify: (resources?: readonly string[]) => void): () => void {
-    this.ensureSubscribed().catch((err: unknown) =>
-      this.log.warn({ err: errorMessage(err) }, 'cannot subscribe to systemd signals'),
-    );
-    const router = this.options.router;
-    const manager = { path: MANAGER_PATH, interface: MANAGER_INTERFACE };
-    const offs = [
-      router.subscribe({ ...manager, member: 'JobRemoved' }, (message) =>
-        notify([String((message.body as unknown[])[2])]),
-      ),
-      router.subscribe({ ...manager, member: 'UnitFilesChanged' }, () => notify()),
-      router.subscribe({ ...manager, member: 'Reloading' }, (message) => {
-        // Reloading(true) announces the reload, Reloading(false) its end.
-        if ((message.body as unknown[])[0] === false) notify();
+    const listing = this.listings.run('all', () =>
+      this.slots.run(ctx.priority, this.lifetime.signal, async () => {
+        const [files, loaded] = await Promise.all([
+          this.client.listUnitFiles(),
+          this.client.listUnits(),
+        ]);
+        return sectionFromListings(files, loaded);
       }),
-      router.subscribe(
-        { interface: PROPERTIES_INTERFACE, member: 'PropertiesChanged' },
-        (message) => this.onUnitPropertiesChanged(message, notify),
-      ),
-    ];
-    return () => {
-      for (const off of offs) off();
-    };
-  }
-
-  private onUnitPropertiesChanged(
-    message: Message,
-    notify: (resources?: readonly string[]) => void,
-  ): void {
-    if ((message.body as unknown[])[0] !== UNIT_INTERFACE) return;
-    const name = unitNameFromPath(message.path);
-    if (name !== undefined) notify([name]);
+    );
+    return abortable(listing, ctx.signal);
   }
 
   narrow(desired: SystemdSection, resources: readonly string[]): SystemdSection {

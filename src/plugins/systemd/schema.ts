@@ -108,3 +108,16 @@ export const SystemdSection = Type.Object(
 
 export type UnitSpec = Static<typeof UnitSpec>;
 export type SystemdSection = Static<typeof SystemdSection>;
+
+/** The plugin's daemon settings (`plugins.systemd` in the configuration file). */
+export const SystemdConfig = Type.Object(
+  {
+    bus: Type.String({
+      minLength: 1,
+      description:
+        "The systemd manager to drive: 'system' (default), 'user' ($XDG_RUNTIME_DIR/bus) or a D-Bus address.",
+    }),
+  },
+  { additionalProperties: false },
+);
+export type SystemdConfig = Static<typeof SystemdConfig>;

@@ -1,10 +1,8 @@
 import type { Logger } from 'pino';
-import type { Message } from '../../dbus/bus.js';
-import type { SignalRouter } from '../../dbus/signal-router.js';
+import type { ChangeScope } from '../../engine/plugin.js';
 import { ObservationCache } from '../shared/observation-cache.js';
 import type { UnitState } from './plan.js';
-import { MANAGER_INTERFACE, MANAGER_PATH, SYSTEMD_NAME } from './systemd-client.js';
-import { UNIT_PATH_PREFIX, unitPathFromName } from './unit-path.js';
+import { unitPathFromName } from './unit-path.js';
 
 /**
  * Without any announcement, a unit's state is trusted this long at most: the
@@ -12,7 +10,6 @@ import { UNIT_PATH_PREFIX, unitPathFromName } from './unit-path.js';
  * hand, without systemctl or a daemon-reload).
  */
 const MAX_AGE_MS = 60_000;
-const PROPERTIES_INTERFACE = 'org.freedesktop.DBus.Properties';
 
 /** What one observe read about a unit, with the object path its signals come from. */
 export interface CachedUnit {
@@ -21,11 +18,10 @@ export interface CachedUnit {
 }
 
 /**
- * Unit states by the name the document uses, dropped by what systemd announces:
- * PropertiesChanged of the unit's object, JobRemoved, UnitNew and UnitRemoved
- * for that unit; UnitFilesChanged, Reloading and systemd leaving the bus for
- * all. Aliases share their unit's object path, so signals are matched by path.
- * Owned by the systemd plugin.
+ * Unit states by the name the document uses, dropped by what the plugin's change
+ * feed announces (systemd-signals.ts says which signal means what). A notice
+ * names a unit's primary name; aliases share its object path, so names are
+ * matched through paths. Owned by the systemd plugin.
  */
 export class UnitCache {
   readonly entries = new ObservationCache<CachedUnit>({ maxAgeMs: MAX_AGE_MS });
@@ -34,40 +30,10 @@ export class UnitCache {
 
   constructor(private readonly log: Logger) {}
 
-  /** The match rule for systemd leaving the bus; the broad rule on systemd's signals covers the rest. */
-  static readonly ownerRule = `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${SYSTEMD_NAME}'`;
-
-  /** Subscribes to every signal that invalidates; returns the function that unsubscribes. */
-  listen(router: SignalRouter): () => void {
-    const manager = { path: MANAGER_PATH, interface: MANAGER_INTERFACE };
-    const offs = [
-      router.subscribe({ ...manager, member: 'JobRemoved' }, (message) =>
-        this.invalidateName(String((message.body as unknown[])[2])),
-      ),
-      router.subscribe({ ...manager, member: 'UnitNew' }, (message) =>
-        this.invalidatePath(String((message.body as unknown[])[1])),
-      ),
-      router.subscribe({ ...manager, member: 'UnitRemoved' }, (message) =>
-        this.invalidatePath(String((message.body as unknown[])[1])),
-      ),
-      router.subscribe({ ...manager, member: 'UnitFilesChanged' }, () =>
-        this.drop('unit files changed'),
-      ),
-      router.subscribe({ ...manager, member: 'Reloading' }, () => this.drop('systemd reloading')),
-      router.subscribe(
-        { interface: PROPERTIES_INTERFACE, member: 'PropertiesChanged' },
-        (message) => this.onPropertiesChanged(message),
-      ),
-      router.subscribe(
-        { interface: 'org.freedesktop.DBus', member: 'NameOwnerChanged' },
-        (message) => {
-          if ((message.body as unknown[])[0] === SYSTEMD_NAME) this.drop('systemd owner changed');
-        },
-      ),
-    ];
-    return () => {
-      for (const off of offs) off();
-    };
+  /** What the change feed says: these units (or all) may have changed. */
+  onChange(scope: ChangeScope): void {
+    if (scope === 'all') this.drop('systemd announced a change to every unit');
+    else for (const name of scope) this.invalidateName(name);
   }
 
   /** Keeps the path of each unit read, so that its signals find the names. */
@@ -88,10 +54,6 @@ export class UnitCache {
     if (this.entries.size > 0) this.log.debug({ reason }, 'unit cache dropped');
     this.entries.clear();
     this.namesByPath.clear();
-  }
-
-  private onPropertiesChanged(message: Message): void {
-    if (message.path.startsWith(UNIT_PATH_PREFIX)) this.invalidatePath(message.path);
   }
 
   private invalidateName(name: string): void {

@@ -1,8 +1,6 @@
-import type { Plugin } from '../../engine/plugin.js';
-import type { PluginDefinition } from '../definition.js';
-import type { ObservedSettings, ScalarSetting } from '../shared/scalar-settings.js';
+import { definePlugin } from '../definition.js';
+import type { ScalarSetting } from '../shared/scalar-settings.js';
 import { ScalarSettingsPlugin } from '../shared/scalar-settings-plugin.js';
-import type { HostSettingsDependencies } from '../shared/settings-service.js';
 import { Ntp, TimedateSection, Timezone } from './schema.js';
 
 const TIMEDATE1 = {
@@ -34,21 +32,14 @@ export const TIMEDATE_SETTINGS: readonly ScalarSetting[] = [
   },
 ];
 
-export function createTimedatePlugin(
-  deps: HostSettingsDependencies,
-): Plugin<TimedateSection, ObservedSettings> {
-  return new ScalarSettingsPlugin<TimedateSection>({
-    ...deps,
-    name: 'timedate',
-    schema: TimedateSection,
-    address: TIMEDATE1,
-    settings: TIMEDATE_SETTINGS,
-  });
-}
-
-export const timedatePlugin: PluginDefinition = {
+export const timedatePlugin = definePlugin({
   name: 'timedate',
+  summary: 'Time zone and NTP through org.freedesktop.timedate1.',
   schema: TimedateSection,
-  create: (deps) =>
-    createTimedatePlugin({ bus: deps.systemBus, router: deps.systemRouter, log: deps.log }),
-};
+  create: (host) =>
+    new ScalarSettingsPlugin<TimedateSection>({
+      host,
+      address: TIMEDATE1,
+      settings: TIMEDATE_SETTINGS,
+    }),
+});

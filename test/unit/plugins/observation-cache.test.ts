@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ObservationCache, readThrough } from '../../src/plugins/shared/observation-cache.js';
-import { unitNameFromPath, unitPathFromName } from '../../src/plugins/systemd/unit-path.js';
+import { ObservationCache, readThrough } from '../../../src/plugins/shared/observation-cache.js';
+import { unitNameFromPath, unitPathFromName } from '../../../src/plugins/systemd/unit-path.js';
 
 function enabledCache(clock = { now: 0 }): ObservationCache<string> {
   const cache = new ObservationCache<string>({ maxAgeMs: 1_000, now: () => clock.now });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildDocumentSchema } from '../../src/document/document.js';
-import { DocumentValidator } from '../../src/document/validator.js';
-import { ErrorName, OpdbusError } from '../../src/errors.js';
-import { hostnamePlugin } from '../../src/plugins/hostname/index.js';
-import { localePlugin } from '../../src/plugins/locale/index.js';
-import { timedatePlugin } from '../../src/plugins/timedate/index.js';
+import { buildDocumentSchema } from '../../../src/document/document.js';
+import { DocumentValidator } from '../../../src/document/validator.js';
+import { ErrorName, OpdbusError } from '../../../src/errors.js';
+import { hostnamePlugin } from '../../../src/plugins/hostname/index.js';
+import { localePlugin } from '../../../src/plugins/locale/index.js';
+import { timedatePlugin } from '../../../src/plugins/timedate/index.js';
 
 const validator = new DocumentValidator(
   buildDocumentSchema([hostnamePlugin, timedatePlugin, localePlugin]),

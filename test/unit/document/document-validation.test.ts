@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
-import { buildDocumentSchema } from '../../src/document/document.js';
+import { buildDocumentSchema } from '../../../src/document/document.js';
 import {
   DocumentValidator,
   MAX_DOCUMENT_BYTES,
   MAX_DOCUMENT_DEPTH,
-} from '../../src/document/validator.js';
-import { ErrorName, OpdbusError } from '../../src/errors.js';
-import { PLUGINS } from '../../src/plugins/registry.js';
-import { packagesDocument } from '../helpers/documents.js';
+} from '../../../src/document/validator.js';
+import { ErrorName, OpdbusError } from '../../../src/errors.js';
+import { PLUGINS } from '../../../src/plugins/registry.js';
+import { packagesDocument } from '../../helpers/documents.js';
 
 const validator = new DocumentValidator(buildDocumentSchema(PLUGINS));
 
@@ -163,9 +163,16 @@ describe('document validation', () => {
     assert.match(message, /\.\.\. and 30 more/);
   });
 
-  it('accepts the nesting limit itself', () => {
-    // version + plugins + packagekit + packages + name + spec = 4 object levels; fine.
-    assert.ok(validator.parse(packagesDocument({ hello: 'installed' })));
+  it('takes a document exactly at the nesting limit to the schema, and one level more not', () => {
+    // {"x": {"x": ... }} nested `levels` objects deep: the schema refuses the
+    // field, so which message comes back tells which check stopped it.
+    // The document object is level 1, so `levels` objects under "x" make levels + 1.
+    const chain = (levels: number): string =>
+      `{"version":1,"plugins":{},"x":${'{"x":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}}`;
+    const atLimit = problemsOf(chain(MAX_DOCUMENT_DEPTH - 1));
+    assert.doesNotMatch(atLimit, /nested deeper/);
+    assert.match(atLimit, /unknown field 'x'/);
+    assert.match(problemsOf(chain(MAX_DOCUMENT_DEPTH)), /nested deeper than 32 levels/);
   });
 
   it('builds a schema that rejects plugins it was not given', () => {

@@ -5,9 +5,9 @@ import {
   parseChildNodes,
   parseInterfaces,
   renderIntrospection,
-} from '../../src/dbus/interface-xml.js';
+} from '../../../src/dbus/interface-xml.js';
 
-const XML_FILE = new URL('../../dbus-interfaces/org.opdbus.StateManager.xml', import.meta.url);
+const XML_FILE = new URL('../../../dbus-interfaces/org.opdbus.StateManager.xml', import.meta.url);
 
 describe('interface XML', () => {
   it('reads the contract the issue names: methods, signals and properties with signatures', async () => {

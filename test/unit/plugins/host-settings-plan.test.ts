@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { HOSTNAME_SETTINGS } from '../../src/plugins/hostname/index.js';
+import { HOSTNAME_SETTINGS } from '../../../src/plugins/hostname/index.js';
 import {
   currentLocale,
   localeToSet,
   parseLocale,
   planLocale,
   type LocaleSettings,
-} from '../../src/plugins/locale/plan.js';
-import { LOCALE_VARIABLES } from '../../src/plugins/locale/schema.js';
-import { currentSettings, planSettings } from '../../src/plugins/shared/scalar-settings.js';
-import { TIMEDATE_SETTINGS } from '../../src/plugins/timedate/index.js';
+} from '../../../src/plugins/locale/plan.js';
+import { LOCALE_VARIABLES } from '../../../src/plugins/locale/schema.js';
+import { currentSettings, planSettings } from '../../../src/plugins/shared/scalar-settings.js';
+import { TIMEDATE_SETTINGS } from '../../../src/plugins/timedate/index.js';
 
 const summary = (changes: { resource: string; action: string; from: unknown; to: unknown }[]) =>
   changes.map(({ resource, action, from, to }) => ({ resource, action, from, to }));

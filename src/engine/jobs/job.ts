@@ -1,7 +1,8 @@
-import type { DesiredDocument } from '../document/document.js';
-import type { ResourceOutcome } from './plugin.js';
+import type { DesiredDocument } from '../../document/document.js';
+import { boundedText } from '../../errors.js';
+import type { ResourceOutcome } from '../plugin.js';
 
-/** Why a job exists: an Apply call now; drift correction and reconcile come later. */
+/** Why a job exists: an Apply call, a full reconcile (a call, or start-up), a drift correction. */
 export type JobKind = 'apply' | 'reconcile' | 'drift';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 export type FinalJobState = Extract<JobState, 'done' | 'failed' | 'cancelled'>;
@@ -56,14 +57,22 @@ export class Job {
   }
 }
 
+/**
+ * The result of a job. Every error text in it (a service's words, which a
+ * local user may have influenced) is bounded and stripped of control
+ * characters here, once, before it reaches the bus, the CLI or the ledger.
+ */
 export function summarize(
   generation: number,
-  resources: PluginOutcome[],
+  outcomes: PluginOutcome[],
   error?: string,
 ): JobResult {
   const summary = { changed: 0, unchanged: 0, failed: 0 };
+  const resources = outcomes.map((outcome) =>
+    outcome.error === undefined ? outcome : { ...outcome, error: boundedText(outcome.error) },
+  );
   for (const outcome of resources) summary[outcome.outcome] += 1;
   return error === undefined
     ? { generation, summary, resources }
-    : { generation, summary, resources, error };
+    : { generation, summary, resources, error: boundedText(error) };
 }

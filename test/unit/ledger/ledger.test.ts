@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { Ledger, type LedgerEntry } from '../../src/ledger/ledger.js';
+import { Ledger, type LedgerEntry } from '../../../src/ledger/ledger.js';
 
 const log = pino({ level: 'silent' });
 
@@ -69,7 +69,7 @@ describe('audit ledger (hash chain)', () => {
   it('detects a record rewritten with a fresh hash: the next one no longer links', async () => {
     const { ledger } = await ledgerWith(4);
     const { createHash } = await import('node:crypto');
-    const { canonicalJson } = await import('../../src/ledger/canonical-json.js');
+    const { canonicalJson } = await import('../../../src/ledger/canonical-json.js');
     await rewriteLines(ledger, (lines) =>
       lines.map((line, i) => {
         if (i !== 1) return line;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Info } from '../../src/plugins/packagekit/enums.js';
-import { parsePackageId } from '../../src/plugins/packagekit/packagekit-client.js';
-import { groupByName, planPackages } from '../../src/plugins/packagekit/plan.js';
-import type { PackageKitSection } from '../../src/plugins/packagekit/schema.js';
+import { Info } from '../../../src/plugins/packagekit/enums.js';
+import { parsePackageId } from '../../../src/plugins/packagekit/transaction-error.js';
+import { groupByName, planPackages } from '../../../src/plugins/packagekit/plan.js';
+import type { PackageKitSection } from '../../../src/plugins/packagekit/schema.js';
 
 const installed = (id: string) => parsePackageId(Info.installed, id, '');
 const available = (id: string) => parsePackageId(Info.available, id, '');
@@ -20,20 +20,30 @@ const RESOLVED = [
 
 function plan(packages: PackageKitSection['packages']) {
   const observed = groupByName(Object.keys(packages), RESOLVED);
-  return planPackages({ packages }, observed).map(({ resource, action, from, to, packageId }) => ({
-    resource,
-    action,
-    from,
-    to,
-    packageId,
-  }));
+  // Versions only, so the table stays readable; the full shapes are checked below.
+  return planPackages({ packages }, observed).map(
+    ({ resource, action, from, to, packageId, reason }) => ({
+      resource,
+      action,
+      from: from?.version ?? null,
+      to: to?.version ?? null,
+      packageId,
+      ...(reason === undefined ? {} : { reason }),
+    }),
+  );
 }
 
 describe('packagekit planning (pure)', () => {
   const table: [
     string,
     PackageKitSection['packages'],
-    { action: string; from: string | null; to: string | null; packageId: string | undefined },
+    {
+      action: string;
+      from: string | null;
+      to: string | null;
+      packageId: string | undefined;
+      reason?: string;
+    },
   ][] = [
     [
       'installed and wanted: nothing',
@@ -56,9 +66,26 @@ describe('packagekit planning (pure)', () => {
       },
     ],
     [
-      'unknown and wanted: install with no id (fails at apply)',
+      'unknown and wanted: unresolvable, with the reason (never a plain install)',
       { nosuch: { ensure: 'installed' } },
-      { action: 'install', from: null, to: null, packageId: undefined },
+      {
+        action: 'unresolvable',
+        from: null,
+        to: null,
+        packageId: undefined,
+        reason: "no package named 'nosuch' in any repository PackageKit knows",
+      },
+    ],
+    [
+      'unknown and wanted at latest: unresolvable too',
+      { nosuch: { ensure: 'latest' } },
+      {
+        action: 'unresolvable',
+        from: null,
+        to: null,
+        packageId: undefined,
+        reason: "no package named 'nosuch' in any repository PackageKit knows",
+      },
     ],
     [
       'installed and to be removed: remove the installed id',
@@ -136,9 +163,15 @@ describe('packagekit planning (pure)', () => {
       },
     ],
     [
-      'pinned to a version nobody offers: no id',
+      'pinned to a version nobody offers: unresolvable, naming what is offered',
       { sl: { ensure: 'installed', version: '9.9' } },
-      { action: 'install', from: null, to: '9.9', packageId: undefined },
+      {
+        action: 'unresolvable',
+        from: null,
+        to: '9.9',
+        packageId: undefined,
+        reason: 'no version "9.9" of \'sl\' in any repository (available: 5.02-1+b1)',
+      },
     ],
   ];
   for (const [name, packages, expected] of table) {
@@ -162,6 +195,13 @@ describe('packagekit planning (pure)', () => {
         ['bash', 'none'],
       ],
     );
+  });
+
+  it('shows an install as its target: installed at the candidate version', () => {
+    const observed = groupByName(['sl'], RESOLVED);
+    const [change] = planPackages({ packages: { sl: { ensure: 'installed' } } }, observed);
+    assert.deepEqual(change?.from, null);
+    assert.deepEqual(change?.to, { ensure: 'installed', version: '5.02-1+b1' });
   });
 
   it('parses package ids into their four parts', () => {

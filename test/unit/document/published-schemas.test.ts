@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { publishedSchemas } from '../../src/document/published-schemas.js';
-import { PLUGINS } from '../../src/plugins/registry.js';
+import { publishedSchemas } from '../../../src/document/published-schemas.js';
+import { PLUGINS } from '../../../src/plugins/registry.js';
 
-const dir = new URL('../../docs/schema/', import.meta.url);
+const dir = new URL('../../../docs/schema/', import.meta.url);
 
 describe('schemas published in docs/schema', () => {
   it('are exactly what the code validates with (run `npm run schemas` after a change)', async () => {

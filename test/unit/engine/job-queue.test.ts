@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { emptyDocument } from '../../src/document/document.js';
-import { Job } from '../../src/engine/job.js';
-import { JobQueue } from '../../src/engine/job-queue.js';
+import { emptyDocument } from '../../../src/document/document.js';
+import { Job } from '../../../src/engine/jobs/job.js';
+import { JobQueue } from '../../../src/engine/jobs/job-queue.js';
 
 const job = (id: number) => new Job(id, 'apply', emptyDocument(), id, { sender: ':1.1', uid: 0 });
 
@@ -10,9 +10,11 @@ describe('job queue', () => {
   it('runs jobs one at a time in the order queued', async () => {
     const log: string[] = [];
     let active = 0;
+    let mostAtOnce = 0;
+    // Recorded, not asserted in the job: the queue catches what a job throws.
     const queue = new JobQueue(async (j) => {
       active += 1;
-      assert.equal(active, 1, 'two jobs ran at once');
+      mostAtOnce = Math.max(mostAtOnce, active);
       log.push(`start ${j.id}`);
       await new Promise((resolve) => setTimeout(resolve, 5 * (4 - j.id)));
       log.push(`end ${j.id}`);
@@ -20,6 +22,7 @@ describe('job queue', () => {
     });
     [1, 2, 3].forEach((id) => queue.enqueue(job(id)));
     await queue.whenIdle();
+    assert.equal(mostAtOnce, 1, 'two jobs ran at once');
     assert.deepEqual(log, ['start 1', 'end 1', 'start 2', 'end 2', 'start 3', 'end 3']);
   });
 
