@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { PluginDefinition } from './definition.js';
 import { packagekitPlugin } from './packagekit/index.js';
+import { networkPlugin } from './network/index.js';
 import { systemdPlugin } from './systemd/index.js';
 import { hostnamePlugin } from './hostname/index.js';
 import { timedatePlugin } from './timedate/index.js';
@@ -13,6 +14,7 @@ import { localePlugin } from './locale/index.js';
  */
 export const PLUGINS: readonly PluginDefinition[] = checkNames([
   packagekitPlugin,
+  networkPlugin, // after packages (NetworkManager may be one), before units that use its links
   systemdPlugin,
   hostnamePlugin,
   timedatePlugin,

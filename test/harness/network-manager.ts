@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ManagedProcess, start, waitFor } from './processes.js';
-import { startSystemBus, type SystemBus } from './system-bus.js';
+import type { StackOptions } from './stack.js';
+import { startSystemBus, type SystemBus, type SystemBusOptions } from './system-bus.js';
 
 const run = promisify(execFile);
 
@@ -14,7 +15,7 @@ const run = promisify(execFile);
  * host's ifupdown scripts (/etc/network/if-post-down.d/...) for interfaces that
  * exist only in the test namespace.
  */
-const NEVER_ACTIVATE = [
+export const NM_FORBIDDEN_ACTIVATION: readonly string[] = [
   'org.freedesktop.nm_dispatcher',
   'org.freedesktop.nm_priv_helper',
   'org.freedesktop.hostname1',
@@ -53,7 +54,7 @@ for proc in /proc/[0-9]*; do
   pid=\${proc#/proc/}
   [ "$pid" != "$$" ] && [ "$(readlink "$proc/ns/net" 2>/dev/null)" = "$mine" ] && kill "$pid" 2>/dev/null
 done
-kill "$BUS_PID" 2>/dev/null`;
+[ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null`;
 
 function networkManagerConfig(keyfileDir: string, logLevel: string): string {
   return `[main]
@@ -100,9 +101,16 @@ export interface NetworkManagerHarness {
 export interface NetworkManagerOptions {
   /** NetworkManager's log level (default INFO; DEBUG is very verbose). */
   logLevel?: string;
+  /**
+   * A bus to own NetworkManager's name on, e.g. the daemon's in a stack (it must
+   * have been started with `forbidActivation: NM_FORBIDDEN_ACTIVATION`). Stays
+   * outside the namespace, and is not stopped with NetworkManager. Default: a
+   * private bus of its own.
+   */
+  bus?: SystemBus;
 }
 
-async function startNamespace(busPid: number): Promise<ManagedProcess> {
+async function startNamespace(busPid: number | undefined): Promise<ManagedProcess> {
   // unshare execs sh: the child's pid is inside the namespaces, its parent this process.
   const child = spawn(
     'unshare',
@@ -110,7 +118,7 @@ async function startNamespace(busPid: number): Promise<ManagedProcess> {
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
-      env: { ...process.env, BUS_PID: String(busPid) },
+      env: { ...process.env, BUS_PID: busPid === undefined ? '' : String(busPid) },
     },
   );
   const holder = new ManagedProcess(child, 'network namespace');
@@ -161,7 +169,8 @@ export async function startNetworkManager(
   await mkdir(emptyDir);
   const configFile = join(dir, 'NetworkManager.conf');
   await writeFile(configFile, networkManagerConfig(keyfileDir, options.logLevel ?? 'INFO'));
-  const bus = await startSystemBus({ forbidActivation: NEVER_ACTIVATE });
+  const ownBus = options.bus === undefined;
+  const bus = options.bus ?? (await startSystemBus({ forbidActivation: NM_FORBIDDEN_ACTIVATION }));
   let holder: ManagedProcess | undefined;
   let nm: ManagedProcess | undefined;
   const logs: string[] = [];
@@ -192,12 +201,12 @@ export async function startNetworkManager(
   };
 
   try {
-    holder = await startNamespace(bus.pid);
+    holder = await startNamespace(ownBus ? bus.pid : undefined);
     await startDaemon();
   } catch (err) {
     await stopDaemon(true);
     holder?.kill();
-    await bus.stop();
+    if (ownBus) await bus.stop();
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
@@ -232,8 +241,33 @@ export async function startNetworkManager(
       await stopDaemon(false);
       // The namespace (and every link in it) goes when its last process does.
       await holder?.stop(1_000);
-      await bus.stop();
+      if (ownBus) await bus.stop();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** The options of a bus NetworkManager will share (a stack's): never activate what must stay off. */
+export const NM_BUS_OPTIONS: SystemBusOptions = { forbidActivation: NM_FORBIDDEN_ACTIVATION };
+
+/**
+ * A stack's `services` hook that starts NetworkManager in its namespace on the
+ * stack's bus (started with NM_BUS_OPTIONS), then `inner` (other services, if
+ * any). `onStart` gets NetworkManager once it runs, e.g. to keep a handle.
+ */
+export function withNetworkManager(
+  onStart?: (nm: NetworkManagerHarness) => Promise<void> | void,
+  inner?: NonNullable<StackOptions['services']>,
+): NonNullable<StackOptions['services']> {
+  return async (bus) => {
+    const nm = await startNetworkManager({ bus });
+    try {
+      await onStart?.(nm);
+      const rest = inner ? await inner(bus) : { stoppables: [] };
+      return { daemonArgs: rest.daemonArgs ?? [], stoppables: [nm, ...rest.stoppables] };
+    } catch (err) {
+      await nm.stop();
+      throw err;
+    }
   };
 }

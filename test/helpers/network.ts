@@ -2,18 +2,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { connectBus, type MessageBus } from '../../src/dbus/bus.js';
-import { BusConnection } from '../../src/dbus/bus-connection.js';
-import type { NetworkContext } from '../../src/plugins/network/apply.js';
-import type { PlannedChange, ResourceOutcome } from '../../src/plugins/network/model.js';
-import { NetworkPlugin, type NetworkPluginOptions } from '../../src/plugins/network/plugin.js';
+import type { MessageBus } from '../../src/dbus/bus.js';
+import type {
+  PlannedChange,
+  PluginContext,
+  ResourceOutcome,
+  WorkPriority,
+} from '../../src/engine/plugin.js';
+import type { NetworkConfig } from '../../src/plugins/network/config.js';
+import { networkPlugin } from '../../src/plugins/network/index.js';
+import type { NetworkPlugin } from '../../src/plugins/network/plugin.js';
 import type { NetworkSection } from '../../src/plugins/network/schema.js';
 import { startNetworkManager, type NetworkManagerHarness } from '../harness/network-manager.js';
+import { testContext, testHost } from './plugin-host.js';
 
-/** A plugin instance on its own bus connection (a daemon's life: start, use, stop). */
+/** A plugin instance as the daemon makes one, with its own bus connections (a daemon's life). */
 export interface PluginHandle {
   plugin: NetworkPlugin;
-  connection: BusConnection;
+  /** The plugin's own connection to NetworkManager's bus. */
   bus: MessageBus;
   close(): Promise<void>;
 }
@@ -23,18 +29,18 @@ export interface NetworkFixture {
   nm: NetworkManagerHarness;
   stateDir: string;
   log: Logger;
-  /** A new plugin, started (as a daemon starting would). */
-  open(options?: Partial<NetworkPluginOptions>): Promise<PluginHandle>;
+  /** A new plugin, started (as a daemon starting would), with these settings over the defaults. */
+  open(config?: Partial<NetworkConfig>): Promise<PluginHandle>;
   stop(): Promise<void>;
 }
 
-export function context(log: Logger, timeoutMs = 60_000): NetworkContext {
-  return {
-    log,
-    signal: AbortSignal.timeout(timeoutMs),
-    deadline: Date.now() + timeoutMs,
-    progress: () => undefined,
-  };
+/** A context as the engine gives one: job work unless said otherwise. */
+export function context(
+  log: Logger,
+  timeoutMs = 60_000,
+  priority: WorkPriority = 'job',
+): PluginContext {
+  return { ...testContext(AbortSignal.timeout(timeoutMs), priority), log };
 }
 
 export async function startNetworkFixture(): Promise<NetworkFixture> {
@@ -46,25 +52,23 @@ export async function startNetworkFixture(): Promise<NetworkFixture> {
     nm,
     stateDir,
     log,
-    async open(options = {}) {
-      const bus = await connectBus(nm.bus.address);
-      const connection = new BusConnection(bus, log);
-      const plugin = new NetworkPlugin({
-        connect: () => Promise.resolve(connection),
-        log,
+    async open(config = {}) {
+      const made = testHost<NetworkConfig>(networkPlugin, {
+        config,
+        systemBus: nm.bus.address,
         stateDir,
-        ...options,
       });
+      const host = { ...made.host, log };
+      const plugin = networkPlugin.create(host) as NetworkPlugin;
       await plugin.start();
+      const { bus } = await host.connect('system');
       const handle: PluginHandle = {
         plugin,
-        connection,
         bus,
         async close() {
           handles.delete(handle);
           await plugin.stop();
-          connection.stop();
-          bus.disconnect();
+          await made.stop();
         },
       };
       handles.add(handle);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { ChangeScope } from '../../src/plugins/network/change-feed.js';
+import type { ChangeScope } from '../../src/engine/plugin.js';
 import type { NetworkSection } from '../../src/plugins/network/schema.js';
 import { waitFor } from '../harness/processes.js';
 import {

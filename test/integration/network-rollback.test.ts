@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CheckpointKeeper } from '../../src/plugins/network/checkpoint.js';
-import { NmClient } from '../../src/plugins/network/nm-client.js';
+import { NmClient, type NmCallOptions } from '../../src/plugins/network/nm-client.js';
 import { CHECKPOINT_RECORD_FILE } from '../../src/plugins/network/plugin.js';
 import type { NetworkInterface, NetworkSection } from '../../src/plugins/network/schema.js';
 import {
@@ -14,6 +14,8 @@ import {
   type NetworkFixture,
   type PluginHandle,
 } from '../helpers/network.js';
+
+const job = (): NmCallOptions => ({ signal: AbortSignal.timeout(10_000), priority: 'job' });
 
 function bridge(ip: string): NetworkInterface {
   return {
@@ -27,8 +29,8 @@ function bridge(ip: string): NetworkInterface {
 }
 
 async function devicePath(client: NmClient, name: string): Promise<string> {
-  for (const path of await client.getAllDevices({})) {
-    if ((await client.deviceProperties(path, {})).Interface === name) return path;
+  for (const path of await client.getAllDevices(job())) {
+    if ((await client.deviceProperties(path, job())).Interface === name) return path;
   }
   throw new Error(`no device ${name}`);
 }
@@ -145,12 +147,12 @@ describe('network checkpoints: rollback when an apply cannot verify or fails, st
     const devices = [await devicePath(client, 'br0'), await devicePath(client, 'veth-a')];
     const crashed = new CheckpointKeeper(client, join(fx.stateDir, CHECKPOINT_RECORD_FILE), fx.log);
     // The crash: a checkpoint taken and recorded, never destroyed nor rolled back.
-    const stale = await crashed.create(devices, 600, {});
+    const stale = await crashed.create(devices, 600, job());
     const others = await client.checkpointCreate(
       [await devicePath(client, 'veth-b')],
       600,
       0x2,
-      {},
+      job(),
     );
     assert.match(await readFile(join(fx.stateDir, CHECKPOINT_RECORD_FILE), 'utf8'), /Checkpoint/);
     await handle.close();
@@ -160,7 +162,7 @@ describe('network checkpoints: rollback when an apply cannot verify or fails, st
     assert.doesNotMatch(left, new RegExp(`"${stale.path}"`), 'the stale checkpoint is destroyed');
     assert.match(left, new RegExp(`"${others}"`), "another tool's checkpoint stays");
     assert.equal(await readFile(join(fx.stateDir, CHECKPOINT_RECORD_FILE), 'utf8'), '[]\n');
-    await new NmClient(restarted.bus).checkpointDestroy(others, {});
+    await new NmClient(restarted.bus).checkpointDestroy(others, job());
     // NetworkManager refuses a checkpoint over devices already in one: the next apply
     // over br0 and veth-a works only because the stale one is gone.
     const { outcomes } = await applyOnce(

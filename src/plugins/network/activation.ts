@@ -116,7 +116,10 @@ export class ActivationWaiter {
       this.settle(path);
       // A state reached before anyone listened (or while the owner was unknown) is read once.
       if (this.waiters.get(path)?.has(waiter as Waiter)) {
-        const properties = await this.client.activeConnectionProperties(path, { signal });
+        const properties = await this.client.activeConnectionProperties(path, {
+          signal,
+          priority: 'job',
+        });
         const state = Number(properties.State);
         if (!this.states.has(path)) this.record(path, state, 0);
         else this.settle(path);
@@ -157,7 +160,7 @@ export class ActivationWaiter {
       signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      const properties = await this.client.deviceProperties(device, { signal });
+      const properties = await this.client.deviceProperties(device, { signal, priority: 'job' });
       if (properties.State !== DeviceState.Activated) await done;
     } finally {
       unsubscribe?.();

@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { boundedText, PluginFailure, retryableFailure, terminalFailure } from '../../errors.js';
+import type { WorkPriority } from '../../engine/plugin.js';
 import { dbusErrorText, isDBusError } from '../../dbus/bus.js';
-import { OpdbusError, ErrorName } from '../../errors.js';
+import {
+  boundedText,
+  ErrorName,
+  OpdbusError,
+  PluginFailure,
+  retryableFailure,
+  terminalFailure,
+} from '../../errors.js';
 import type { ActivationWaiter } from './activation.js';
 import { NO_OBJECT, type NmCallOptions, type NmClient } from './nm-client.js';
 import { connectionSettings } from './nm-settings.js';
@@ -16,6 +23,7 @@ export interface StepContext {
   persistence: Persistence;
   activationTimeoutMs: number;
   signal: AbortSignal;
+  priority: WorkPriority;
   log: Logger;
 }
 
@@ -67,7 +75,7 @@ const gone = (err: unknown): boolean =>
   isDBusError(err, 'org.freedesktop.DBus.Error.UnknownMethod');
 
 export async function runRemove(op: RemoveOp, ctx: StepContext): Promise<void> {
-  const options: NmCallOptions = { signal: ctx.signal };
+  const options: NmCallOptions = { signal: ctx.signal, priority: ctx.priority };
   for (const profile of op.profiles) {
     await step(ctx, op.resources, `deleting profile ${profile.view.id}`, () =>
       ctx.client.deleteConnection(profile.path, options).catch((err: unknown) => {
@@ -99,7 +107,7 @@ export async function runWrite(op: WriteOp, ctx: StepContext): Promise<string> {
     ...(op.controller !== undefined ? { controller: op.controller } : {}),
     ...(op.routes !== undefined ? { routes: op.routes } : {}),
   });
-  const options: NmCallOptions = { signal: ctx.signal };
+  const options: NmCallOptions = { signal: ctx.signal, priority: ctx.priority };
   const profile = op.profile;
   if (profile) {
     await step(ctx, op.resources, `updating profile of ${op.name}`, () =>
@@ -123,7 +131,7 @@ export async function runState(
   profilePath: string,
   ctx: StepContext,
 ): Promise<string | undefined> {
-  const options: NmCallOptions = { signal: ctx.signal };
+  const options: NmCallOptions = { signal: ctx.signal, priority: ctx.priority };
   const device = op.device;
   const activeHere =
     device !== undefined &&

@@ -1,5 +1,4 @@
-import { type PlannedChange, type ResourceOutcome } from './model.js';
-import type { Logger } from 'pino';
+import type { PluginContext } from '../../engine/plugin.js';
 import { boundedText, errorMessage, type FailureKind } from '../../errors.js';
 import type { ActivationWaiter } from './activation.js';
 import {
@@ -13,22 +12,15 @@ import {
   type StepContext,
 } from './apply-steps.js';
 import type { CheckpointKeeper } from './checkpoint.js';
-import { CLEANUP_TIMEOUT_MS, rollBack } from './rollback.js';
-import type { NmClient } from './nm-client.js';
+import { cleanupOptions, rollBack } from './rollback.js';
+import type { NmCallOptions, NmClient } from './nm-client.js';
 import { readSnapshot, type NmSnapshot } from './nm-snapshot.js';
 import type { Persistence } from './nm-types.js';
 import { observeNetwork } from './observe.js';
+import type { PlannedChange, ResourceOutcome } from './model.js';
 import { planNetwork } from './plan.js';
 import type { NetworkSection } from './schema.js';
 import { planWork, type NetworkWork } from './work.js';
-
-/** The context an operation gets, shaped like the new PluginContext (deadline optional for the old engine). */
-export interface NetworkContext {
-  log: Logger;
-  signal: AbortSignal;
-  deadline?: number;
-  progress(report: { resource: string; phase: string; percent: number; message: string }): void;
-}
 
 export interface ApplyDeps {
   client: NmClient;
@@ -44,8 +36,8 @@ const LOOPBACK_DEVICE_TYPE = 32;
  * How long NetworkManager waits before rolling back by itself: past the
  * apply's deadline, so it only fires when this daemon is gone.
  */
-export function rollbackTimeoutSeconds(deadline: number | undefined, now = Date.now()): number {
-  const remaining = deadline === undefined ? 300 : Math.ceil((deadline - now) / 1000);
+export function rollbackTimeoutSeconds(deadline: number, now = Date.now()): number {
+  const remaining = Math.ceil((deadline - now) / 1000);
   return Math.min(3600, Math.max(60, remaining + 60));
 }
 
@@ -61,7 +53,7 @@ function checkpointDevices(work: NetworkWork, snapshot: NmSnapshot): string[] {
   return loopback ? [loopback.path] : [];
 }
 
-async function execute(work: NetworkWork, step: StepContext, ctx: NetworkContext): Promise<void> {
+async function execute(work: NetworkWork, step: StepContext, ctx: PluginContext): Promise<void> {
   for (const op of work.removes) await runRemove(op, step);
   const profiles = new Map<string, string>();
   for (const op of work.writes) profiles.set(op.name, await runWrite(op, step));
@@ -86,9 +78,9 @@ async function verify(
   client: NmClient,
   desired: NetworkSection,
   resources: ReadonlySet<string>,
-  signal: AbortSignal,
+  options: NmCallOptions,
 ): Promise<string[]> {
-  const after = observeNetwork(await readSnapshot(client, { signal }));
+  const after = observeNetwork(await readSnapshot(client, options));
   return planNetwork(desired, after)
     .filter((change) => resources.has(change.resource) && change.action !== 'none')
     .map(
@@ -119,14 +111,14 @@ function outcome(change: PlannedChange, error?: string, failure?: FailureKind): 
 export async function applyNetwork(
   changes: readonly PlannedChange[],
   desired: NetworkSection,
-  ctx: NetworkContext,
+  ctx: PluginContext,
   deps: ApplyDeps,
 ): Promise<ResourceOutcome[]> {
   const refused = changes.filter((change) => change.action === 'refused');
   const actionable = changes.filter((c) => c.action !== 'none' && c.action !== 'refused');
   const results = refused.map((c) => outcome(c, c.reason ?? 'refused', 'terminal'));
   if (actionable.length === 0) return results;
-  const options = { signal: ctx.signal };
+  const options: NmCallOptions = { signal: ctx.signal, priority: ctx.priority };
 
   ctx.progress({ resource: '', phase: 'checkpoint', percent: 0, message: 'taking a checkpoint' });
   const snapshot = await readSnapshot(deps.client, options).catch((err: unknown) => {
@@ -140,7 +132,7 @@ export async function applyNetwork(
     options,
   );
   ctx.log.info({ checkpoint: checkpoint.path, devices }, 'network checkpoint taken');
-  const step: StepContext = { ...deps, signal: ctx.signal, log: ctx.log };
+  const step: StepContext = { ...deps, signal: ctx.signal, priority: ctx.priority, log: ctx.log };
   let dnsBefore: Record<string, unknown> | undefined;
   try {
     await execute(work, step, ctx);
@@ -161,7 +153,7 @@ export async function applyNetwork(
       deps.client,
       desired,
       new Set(actionable.map((c) => c.resource)),
-      ctx.signal,
+      options,
     );
     if (mismatches.length > 0) throw new VerifyFailure(`did not verify: ${mismatches.join('; ')}`);
   } catch (err) {
@@ -190,7 +182,7 @@ export async function applyNetwork(
     ];
   }
   try {
-    await deps.checkpoints.destroy(checkpoint, { timeoutMs: CLEANUP_TIMEOUT_MS });
+    await deps.checkpoints.destroy(checkpoint, cleanupOptions());
   } catch (err) {
     // Left in place, NetworkManager would undo this apply when the checkpoint times out.
     const message = `applied, but the checkpoint could not be destroyed and NetworkManager may roll back: ${errorMessage(err)}`;

@@ -121,13 +121,25 @@ export class CheckpointKeeper {
     }
     const record = { path, created: await this.createdStamp(path, options).catch(() => '') };
     this.live.set(path, record);
-    await this.writeRecords();
+    try {
+      await this.writeRecords();
+    } catch (err) {
+      // Unrecorded, a crash would leave it behind unnoticed: give it up before any change.
+      await this.destroy(record, options).catch(() => undefined);
+      throw retryableFailure(`cannot record the network checkpoint: ${errorMessage(err)}`);
+    }
     return record;
   }
 
+  /**
+   * Never fails: a record left in the file for a checkpoint that is gone is
+   * harmless (destroyStale checks it still exists, with the same stamp).
+   */
   private async forget(record: CheckpointRecord): Promise<void> {
     this.live.delete(record.path);
-    await this.writeRecords();
+    await this.writeRecords().catch((err: unknown) =>
+      this.log.warn({ err: errorMessage(err) }, 'cannot update the network checkpoint record'),
+    );
   }
 
   async destroy(record: CheckpointRecord, options: NmCallOptions): Promise<void> {

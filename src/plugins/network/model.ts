@@ -7,23 +7,7 @@ import type { DnsConfig, InterfaceType, NetworkInterface, RouteEntry } from './s
  * through NetworkManager), as in nmstate itself.
  */
 
-/** One change (the new plugin contract's PlannedChange; the old engine's plus `reason`). */
-export interface PlannedChange {
-  resource: string;
-  action: string;
-  from: unknown;
-  to: unknown;
-  reason?: string;
-}
-
-/** What happened to one resource (the new plugin contract's ResourceOutcome). */
-export interface ResourceOutcome {
-  resource: string;
-  outcome: 'changed' | 'unchanged' | 'failed';
-  action: string;
-  error?: string;
-  failure?: 'terminal' | 'retryable';
-}
+export type { PlannedChange, ResourceOutcome } from '../../engine/plugin.js';
 
 /** One interface as it is now. */
 export interface ObservedInterface {

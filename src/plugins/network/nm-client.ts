@@ -1,10 +1,5 @@
-import {
-  callMethod,
-  getAllProperties,
-  getProperty,
-  type CallOptions,
-  type MessageBus,
-} from '../../dbus/bus.js';
+import type { MessageBus } from '../../dbus/bus.js';
+import { NmCalls, type NmCallOptions } from './nm-calls.js';
 import {
   saveFlags,
   type Persistence,
@@ -14,7 +9,8 @@ import {
 } from './nm-types.js';
 import { toVariant, toWire, unwrapDeep } from './nm-variants.js';
 
-export const NM_NAME = 'org.freedesktop.NetworkManager';
+export { NM_NAME, type NmCallOptions } from './nm-calls.js';
+
 export const NM_PATH = '/org/freedesktop/NetworkManager';
 export const NM_INTERFACE = 'org.freedesktop.NetworkManager';
 export const SETTINGS_PATH = '/org/freedesktop/NetworkManager/Settings';
@@ -29,9 +25,6 @@ const VETH_INTERFACE = 'org.freedesktop.NetworkManager.Device.Veth';
 
 /** NetworkManager's "no object". */
 export const NO_OBJECT = '/';
-
-/** Every call: a timeout and the operation's abort signal. */
-export type NmCallOptions = CallOptions;
 
 function asDict(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -55,14 +48,21 @@ function asPath(value: unknown, what: string): string {
 
 /**
  * A thin client for NetworkManager's D-Bus API (1.42): one method per call the
- * plugin makes, nothing cached, nothing retried. Every call has a timeout and
- * gives up when the operation's signal aborts.
+ * plugin makes, nothing cached, nothing retried. Every call has a timeout,
+ * gives up when the operation's signal aborts, and waits for a slot (NmCalls:
+ * a bounded number of calls open, job work first).
  */
 export class NmClient {
-  constructor(
-    private readonly bus: MessageBus,
-    private readonly defaultTimeoutMs = 10_000,
-  ) {}
+  private readonly calls: NmCalls;
+
+  constructor(bus: MessageBus, defaultTimeoutMs = 10_000, slots?: number) {
+    this.calls = new NmCalls(bus, defaultTimeoutMs, slots);
+  }
+
+  /** The client's slots (for tests and logs). */
+  get slots() {
+    return this.calls.slots;
+  }
 
   private call(
     path: string,
@@ -72,25 +72,15 @@ export class NmClient {
     body: unknown[],
     options: NmCallOptions,
   ): Promise<unknown[]> {
-    return callMethod(
-      this.bus,
-      { destination: NM_NAME, path, interface: iface, member, signature, body },
-      { timeoutMs: this.defaultTimeoutMs, ...options },
-    );
+    return this.calls.call(path, iface, member, signature, body, options);
   }
 
   private properties(path: string, iface: string, options: NmCallOptions) {
-    return getAllProperties(this.bus, NM_NAME, path, iface, {
-      timeoutMs: this.defaultTimeoutMs,
-      ...options,
-    });
+    return this.calls.properties(path, iface, options);
   }
 
   private property(path: string, iface: string, name: string, options: NmCallOptions) {
-    return getProperty(this.bus, NM_NAME, path, iface, name, {
-      timeoutMs: this.defaultTimeoutMs,
-      ...options,
-    });
+    return this.calls.property(path, iface, name, options);
   }
 
   async getAllDevices(options: NmCallOptions): Promise<string[]> {
@@ -286,21 +276,13 @@ export class NmClient {
   }
 
   async setGlobalDns(config: Record<string, Typed>, options: NmCallOptions): Promise<void> {
-    await callMethod(
-      this.bus,
-      {
-        destination: NM_NAME,
-        path: NM_PATH,
-        interface: 'org.freedesktop.DBus.Properties',
-        member: 'Set',
-        signature: 'ssv',
-        body: [
-          NM_INTERFACE,
-          'GlobalDnsConfiguration',
-          toVariant({ signature: 'a{sv}', value: config }),
-        ],
-      },
-      { timeoutMs: this.defaultTimeoutMs, ...options },
+    await this.call(
+      NM_PATH,
+      'org.freedesktop.DBus.Properties',
+      'Set',
+      'ssv',
+      [NM_INTERFACE, 'GlobalDnsConfiguration', toVariant({ signature: 'a{sv}', value: config })],
+      options,
     );
   }
 }

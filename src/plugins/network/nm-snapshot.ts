@@ -1,5 +1,4 @@
 import { setMaxListeners } from 'node:events';
-import { mapWithLimit } from '../systemd/map-with-limit.js';
 import { canonicalIp, type ObservedDns } from './model.js';
 import { NO_OBJECT, type NmCallOptions, type NmClient } from './nm-client.js';
 import { unwrapDeep } from './nm-variants.js';
@@ -12,9 +11,6 @@ import type { SettingsOut } from './nm-types.js';
  * with their runtime IP configuration, profiles, the global DNS. Read fresh for
  * every observe and verify (a few dozen calls on a typical host); nothing cached.
  */
-
-/** Calls in flight at once: the bus allows 128 pending replies per connection. */
-const READ_CONCURRENCY = 16;
 
 export interface RuntimeIp {
   addresses: { ip: string; 'prefix-length': number }[];
@@ -158,16 +154,19 @@ export function dnsFromGlobal(config: Record<string, unknown>): ObservedDns {
  * the next read would say too.
  */
 export async function readSnapshot(client: NmClient, outer: NmCallOptions): Promise<NmSnapshot> {
-  // Dozens of calls share the operation's signal: one listener on it, not one each.
+  // Dozens of calls (each waiting for one of the client's slots) share the
+  // operation's signal: one listener on it, and any number on this local one.
   const local = new AbortController();
-  setMaxListeners(READ_CONCURRENCY * 8, local.signal);
-  const forward = (): void => local.abort(outer.signal?.reason);
-  outer.signal?.throwIfAborted();
-  outer.signal?.addEventListener('abort', forward, { once: true });
+  setMaxListeners(0, local.signal);
+  const forward = (): void => local.abort(outer.signal.reason);
+  outer.signal.throwIfAborted();
+  outer.signal.addEventListener('abort', forward, { once: true });
   try {
     return await readAll(client, { ...outer, signal: local.signal });
   } finally {
-    outer.signal?.removeEventListener('abort', forward);
+    outer.signal.removeEventListener('abort', forward);
+    // After a failure, calls still waiting for a slot give up instead of running.
+    local.abort(new Error('the NetworkManager read ended'));
   }
 }
 
@@ -182,11 +181,10 @@ async function readAll(client: NmClient, options: NmCallOptions): Promise<NmSnap
       if (isVanished(err)) return undefined;
       throw err;
     });
+  // No fan-out limit here: the client's slots bound the calls in flight.
   const [devices, connections] = await Promise.all([
-    mapWithLimit(devicePaths, READ_CONCURRENCY, (path) => gone(readDevice(client, path, options))),
-    mapWithLimit(connectionPaths, READ_CONCURRENCY, (path) =>
-      gone(readConnection(client, path, options)),
-    ),
+    Promise.all(devicePaths.map((path) => gone(readDevice(client, path, options)))),
+    Promise.all(connectionPaths.map((path) => gone(readConnection(client, path, options)))),
   ]);
   return {
     devices: devices.filter((device): device is DeviceSnapshot => device !== undefined),

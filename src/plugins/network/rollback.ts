@@ -3,12 +3,17 @@ import { errorMessage } from '../../errors.js';
 import type { ActivationWaiter } from './activation.js';
 import { globalDnsWith } from './apply-steps.js';
 import type { CheckpointKeeper, CheckpointRecord } from './checkpoint.js';
-import { NO_OBJECT, type NmClient } from './nm-client.js';
+import { NO_OBJECT, type NmCallOptions, type NmClient } from './nm-client.js';
 import type { DeviceSnapshot, NmSnapshot } from './nm-snapshot.js';
 import { DeviceState } from './nm-types.js';
 
 /** Rollback, DNS restore and the wait for re-activation run even when the operation's signal has fired. */
 export const CLEANUP_TIMEOUT_MS = 30_000;
+
+/** Options for a clean-up call: its own time limit instead of the operation's signal; job work. */
+export function cleanupOptions(): NmCallOptions {
+  return { signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS), priority: 'job' };
+}
 
 export interface RollbackDeps {
   client: NmClient;
@@ -25,7 +30,7 @@ export interface RollbackDeps {
  */
 async function restoreDevice(deps: RollbackDeps, device: DeviceSnapshot): Promise<void> {
   const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
-  const now = await deps.client.deviceProperties(device.path, { signal });
+  const now = await deps.client.deviceProperties(device.path, { signal, priority: 'job' });
   if (now.State === DeviceState.Activated) return;
   const activating = typeof now.ActiveConnection === 'string' && now.ActiveConnection !== NO_OBJECT;
   if (activating) {
@@ -38,6 +43,7 @@ async function restoreDevice(deps: RollbackDeps, device: DeviceSnapshot): Promis
   }
   const active = await deps.client.activateConnection(device.activeProfile, device.path, {
     signal,
+    priority: 'job',
   });
   await deps.activations.wait(active, CLEANUP_TIMEOUT_MS, signal);
 }
@@ -82,12 +88,11 @@ export async function rollBack(
   dnsBefore: Record<string, unknown> | undefined,
   log: Logger,
 ): Promise<string> {
-  const options = { timeoutMs: CLEANUP_TIMEOUT_MS };
-  const problems = await deps.checkpoints.rollback(checkpoint, options);
+  const problems = await deps.checkpoints.rollback(checkpoint, cleanupOptions());
   if (dnsBefore !== undefined) {
     // Checkpoints of NetworkManager 1.42 do not cover the global DNS.
     await deps.client
-      .setGlobalDns(globalDnsWith(dnsBefore, undefined, undefined), options)
+      .setGlobalDns(globalDnsWith(dnsBefore, undefined, undefined), cleanupOptions())
       .catch((err: unknown) => problems.push(`DNS not restored: ${errorMessage(err)}`));
   }
   await awaitReactivated(deps, before, devices, problems);

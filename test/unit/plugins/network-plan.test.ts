@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planNetwork } from '../../src/plugins/network/plan.js';
-import type { NetworkInterface } from '../../src/plugins/network/schema.js';
+import { planNetwork } from '../../../src/plugins/network/plan.js';
+import type { NetworkInterface } from '../../../src/plugins/network/schema.js';
 import {
   MACHINE,
   BR0,
@@ -11,7 +11,7 @@ import {
   observedIface,
   only,
   v4,
-} from '../helpers/network-observed.js';
+} from '../../helpers/network-observed.js';
 
 describe('network plan: interfaces', () => {
   const table: [string, NetworkInterface, string][] = [

@@ -1,19 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { connectionSettings, type ControllerRef } from '../../src/plugins/network/nm-settings.js';
-import { profileView } from '../../src/plugins/network/nm-settings-read.js';
+import {
+  connectionSettings,
+  type ControllerRef,
+} from '../../../src/plugins/network/nm-settings.js';
+import { profileView } from '../../../src/plugins/network/nm-settings-read.js';
 import type {
   ConnectionSnapshot,
   DeviceSnapshot,
   NmSnapshot,
   RuntimeIp,
-} from '../../src/plugins/network/nm-snapshot.js';
-import type { SettingsIn } from '../../src/plugins/network/nm-types.js';
-import { toWire, unwrapDeep } from '../../src/plugins/network/nm-variants.js';
-import { observeNetwork, querySection } from '../../src/plugins/network/observe.js';
-import { planNetwork } from '../../src/plugins/network/plan.js';
-import type { NetworkInterface, RouteEntry } from '../../src/plugins/network/schema.js';
-import { planWork } from '../../src/plugins/network/work.js';
+} from '../../../src/plugins/network/nm-snapshot.js';
+import type { SettingsIn } from '../../../src/plugins/network/nm-types.js';
+import { toWire, unwrapDeep } from '../../../src/plugins/network/nm-variants.js';
+import { observeNetwork, querySection } from '../../../src/plugins/network/observe.js';
+import { planNetwork } from '../../../src/plugins/network/plan.js';
+import type { NetworkInterface, RouteEntry } from '../../../src/plugins/network/schema.js';
+import { planWork } from '../../../src/plugins/network/work.js';
 
 const v4 = (ip: string, prefix = 24) => ({ ip, 'prefix-length': prefix });
 

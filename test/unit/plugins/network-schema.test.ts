@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildDocumentSchema } from '../../src/document/document.js';
-import { DocumentValidator } from '../../src/document/validator.js';
-import { ErrorName, OpdbusError } from '../../src/errors.js';
-import { NetworkSection } from '../../src/plugins/network/schema.js';
+import { buildDocumentSchema } from '../../../src/document/document.js';
+import { DocumentValidator } from '../../../src/document/validator.js';
+import { ErrorName, OpdbusError } from '../../../src/errors.js';
+import { NetworkSection } from '../../../src/plugins/network/schema.js';
 
 const validator = new DocumentValidator(
   buildDocumentSchema([{ name: 'network', schema: NetworkSection }]),

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { narrowNetwork, planNetwork } from '../../src/plugins/network/plan.js';
-import type { NetworkSection } from '../../src/plugins/network/schema.js';
-import { BR0, actions, br0, network, observedIface, only } from '../helpers/network-observed.js';
+import { narrowNetwork, planNetwork } from '../../../src/plugins/network/plan.js';
+import type { NetworkSection } from '../../../src/plugins/network/schema.js';
+import { BR0, actions, br0, network, observedIface, only } from '../../helpers/network-observed.js';
 
 describe('network plan: the interface carrying the default route', () => {
   it('refuses to disable its IPv4 while it stays up', () => {

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Variant } from '../../src/dbus/bus.js';
-import { connectionSettings, type SettingsInput } from '../../src/plugins/network/nm-settings.js';
-import type { SettingsIn, SettingsOut } from '../../src/plugins/network/nm-types.js';
-import { toWire, unwrapDeep } from '../../src/plugins/network/nm-variants.js';
-import type { NetworkInterface } from '../../src/plugins/network/schema.js';
+import { Variant } from '../../../src/dbus/bus.js';
+import {
+  connectionSettings,
+  type SettingsInput,
+} from '../../../src/plugins/network/nm-settings.js';
+import type { SettingsIn, SettingsOut } from '../../../src/plugins/network/nm-types.js';
+import { toWire, unwrapDeep } from '../../../src/plugins/network/nm-variants.js';
+import type { NetworkInterface } from '../../../src/plugins/network/schema.js';
 
 const UUID = '5f0c2f5e-59b8-4d2e-9a39-2d1b0d6c1a11';
 

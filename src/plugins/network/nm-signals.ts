@@ -1,12 +1,11 @@
 import type { Logger } from 'pino';
 import type { Message } from '../../dbus/bus.js';
 import type { ServicePeer } from '../../dbus/service-peer.js';
+import type { ChangeScope } from '../../engine/plugin.js';
+import type { ChangeFeed } from '../shared/change-feed.js';
 import { DNS_RESOURCES } from './model.js';
 import { NM_INTERFACE, NM_PATH, SETTINGS_PATH } from './nm-client.js';
 import type { NmSnapshot } from './nm-snapshot.js';
-
-/** Which resources may have changed: interface names (or DNS resources), or 'all'. */
-export type ChangeScope = readonly string[] | 'all';
 
 const PROPERTIES = 'org.freedesktop.DBus.Properties';
 const OBJECT_PREFIXES = [
@@ -18,20 +17,31 @@ const OBJECT_PREFIXES = [
 ];
 
 /**
- * NetworkManager's signals -> "look at these interfaces again" notices.
+ * The one place that reads NetworkManager's signals, each with one meaning,
+ * published to the plugin's change feed (its only listener is the drift
+ * monitor; the plugin keeps no cache):
+ *
+ * | Signal                                                       | Means              |
+ * |--------------------------------------------------------------|--------------------|
+ * | any signal on a device, IP config, profile or active         | that interface     |
+ * | connection object (PropertiesChanged, StateChanged, Updated) |                    |
+ * | Settings NewConnection / ConnectionRemoved                   | that interface     |
+ * | DeviceAdded / DeviceRemoved                                  | that interface     |
+ * | PropertiesChanged of GlobalDnsConfiguration                  | both DNS resources |
+ * | an object path not seen yet; NetworkManager's owner changed  | everything         |
+ *
  * Level-based: a notice never says what changed, only where to look. Signals
  * arrive only through the service's peer (so only from NetworkManager itself).
  * Object paths are mapped to interface names with what the last observation
- * read (devices, their IP configurations, profiles, active connections); a
- * path not known yet (a new device or profile) means 'all'.
+ * read (devices, their IP configurations, profiles, active connections).
  */
-export class NetworkChangeFeed {
-  private readonly listeners = new Set<(scope: ChangeScope) => void>();
+export class NetworkSignals {
   private readonly names = new Map<string, string>();
   private unsubscribes: (() => void)[] = [];
 
   constructor(
     private readonly peer: ServicePeer,
+    private readonly feed: ChangeFeed,
     private readonly log: Logger,
   ) {}
 
@@ -47,14 +57,6 @@ export class NetworkChangeFeed {
   stop(): void {
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
-    this.listeners.clear();
-  }
-
-  subscribe(listener: (scope: ChangeScope) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
   }
 
   /** Learns which object paths belong to which interface from an observation. */
@@ -77,7 +79,7 @@ export class NetworkChangeFeed {
 
   private emit(scope: ChangeScope): void {
     this.log.debug({ scope }, 'network change noticed');
-    for (const listener of [...this.listeners]) listener(scope);
+    this.feed.publish(scope);
   }
 
   private nameOf(path: string | undefined): ChangeScope {

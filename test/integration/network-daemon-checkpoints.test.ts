@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { getProperty } from '../../src/dbus/bus.js';
+import { CHECKPOINT_RECORD_FILE } from '../../src/plugins/network/plugin.js';
+import type { NetworkInterface, NetworkSection } from '../../src/plugins/network/schema.js';
+import { waitFor } from '../harness/processes.js';
+import {
+  applyThroughDaemon,
+  checkpointsOf,
+  ipv4Of,
+  networkDocument,
+  pending,
+  planThroughDaemon,
+  startNetworkStack,
+  type NetworkStack,
+} from '../helpers/network-stack.js';
+
+function bridge(ip: string): NetworkInterface {
+  return {
+    name: 'br0',
+    type: 'linux-bridge',
+    state: 'up',
+    ipv4: { enabled: true, dhcp: false, address: [{ ip, 'prefix-length': 24 }] },
+    ipv6: { enabled: false },
+    bridge: { options: { stp: { enabled: false } }, port: [{ name: 'veth-a' }] },
+  };
+}
+
+const BEFORE: NetworkSection = { interfaces: [bridge('192.0.2.10')] };
+
+describe('network checkpoints through the daemon', () => {
+  let net: NetworkStack;
+
+  beforeEach(async () => {
+    net = await startNetworkStack();
+    await net.nm.addVethPair('veth-a', 'veth-b');
+    const job = await applyThroughDaemon(net.stack, BEFORE);
+    assert.equal(job.state, 'done', JSON.stringify(job.resources));
+  });
+  afterEach(async () => {
+    await net?.stop();
+  });
+
+  it('rolls back an apply that cannot verify: the resources fail with the reason, the previous address is back', async () => {
+    // NetworkManager takes the profile, but the kernel refuses a MAC-VLAN an MTU
+    // above its parent's (veth-b: 1500): the apply cannot verify.
+    const failing: NetworkSection = {
+      interfaces: [
+        bridge('192.0.2.20'),
+        {
+          name: 'mv0',
+          type: 'mac-vlan',
+          'mac-vlan': { 'base-iface': 'veth-b', mode: 'bridge' },
+          mtu: 9000,
+          ipv4: { enabled: false },
+          ipv6: { enabled: false },
+        },
+      ],
+    };
+    const job = await applyThroughDaemon(net.stack, failing);
+    assert.equal(job.state, 'failed');
+    assert.deepEqual(
+      job.resources.map((row) => [row.resource, row.outcome, row.failure]),
+      [
+        ['br0', 'failed', 'terminal'],
+        ['mv0', 'failed', 'terminal'],
+      ],
+    );
+    for (const row of job.resources) {
+      assert.match(
+        row.error ?? '',
+        /did not verify: mv0 .*"mtu":1500.*"mtu":9000.*\(rolled back\)/,
+      );
+    }
+    const addresses = await ipv4Of(net.nm, 'br0');
+    assert.match(addresses, /inet 192\.0\.2\.10\/24 /, 'the previous address is back');
+    assert.doesNotMatch(addresses, /192\.0\.2\.20/);
+    await assert.rejects(net.nm.ip('link', 'show', 'mv0'), /does not exist/);
+    assert.deepEqual(await checkpointsOf(net.nm), [], 'no checkpoint left behind');
+    assert.deepEqual(pending(await planThroughDaemon(net.stack, BEFORE)), []);
+  });
+
+  it('destroys at start-up the checkpoint of a daemon killed mid-apply, then converges', async (t) => {
+    // A second bridge without ports takes about 2 s to activate: the checkpoint
+    // is open that long.
+    const next: NetworkSection = {
+      interfaces: [
+        bridge('192.0.2.20'),
+        {
+          name: 'br1',
+          type: 'linux-bridge',
+          ipv4: { enabled: true, address: [{ ip: '198.51.100.1', 'prefix-length': 24 }] },
+          ipv6: { enabled: false },
+        },
+      ],
+    };
+    await net.stack.client.apply(networkDocument(next));
+    const nmCheckpoints = async (): Promise<string[]> =>
+      (await getProperty(
+        net.stack.clientBus,
+        'org.freedesktop.NetworkManager',
+        '/org/freedesktop/NetworkManager',
+        'org.freedesktop.NetworkManager',
+        'Checkpoints',
+      )) as string[];
+    await waitFor('the apply to take a checkpoint', async () => (await nmCheckpoints()).length > 0);
+    net.stack.daemon.kill('SIGKILL');
+    const [stale] = await nmCheckpoints();
+    assert.ok(stale, 'the checkpoint outlives the daemon');
+    const record = await readFile(join(net.stack.bus.dir, 'state', CHECKPOINT_RECORD_FILE), 'utf8');
+    assert.match(
+      record,
+      new RegExp(`"${stale}"`),
+      'the daemon recorded it before changing anything',
+    );
+
+    const started = Date.now();
+    const daemon = await net.stack.restartDaemon();
+    await waitFor(
+      'the stale checkpoint to go',
+      async () => !(await nmCheckpoints()).includes(stale),
+    );
+    t.diagnostic(`stale checkpoint gone ${Date.now() - started} ms after the restart began`);
+    assert.match(daemon.output.join(''), /"msg":"stale network checkpoint destroyed"/);
+    // NetworkManager refuses a checkpoint over devices already in one: the
+    // start-up reconcile converges only because the stale one is gone.
+    await waitFor(
+      'the start-up reconcile to converge',
+      async () => pending(await planThroughDaemon(net.stack, next)).length === 0,
+      30_000,
+    );
+    assert.match(await ipv4Of(net.nm, 'br0'), /inet 192\.0\.2\.20\/24 /);
+    assert.deepEqual(await checkpointsOf(net.nm), []);
+  });
+});
