@@ -10,16 +10,17 @@ import { startSystemBus, type SystemBus, type SystemBusOptions } from './system-
 const run = promisify(execFile);
 
 /**
- * Services the test bus must never activate. Activated services run in the
- * host's namespaces, not in NetworkManager's: its dispatcher would run the
- * host's ifupdown scripts (/etc/network/if-post-down.d/...) for interfaces that
- * exist only in the test namespace.
+ * Services NetworkManager calls that the test bus must never activate.
+ * Activated services run in the host's namespaces, not in NetworkManager's: its
+ * dispatcher would run the host's ifupdown scripts (/etc/network/if-post-down.d/...)
+ * for interfaces that exist only in the test namespace. The bus's policy denies
+ * every message to these names, so only names nothing else on a shared bus needs
+ * are listed: hostname1 and login1 (also called by NetworkManager) are left out,
+ * since their activation files here exec /bin/false and a sandbox runs hostnamed.
  */
 export const NM_FORBIDDEN_ACTIVATION: readonly string[] = [
   'org.freedesktop.nm_dispatcher',
   'org.freedesktop.nm_priv_helper',
-  'org.freedesktop.hostname1',
-  'org.freedesktop.login1',
   'org.freedesktop.ModemManager1',
 ];
 

@@ -105,16 +105,21 @@ describe('network checkpoints through the daemon', () => {
         'org.freedesktop.NetworkManager',
         'Checkpoints',
       )) as string[];
-    await waitFor('the apply to take a checkpoint', async () => (await nmCheckpoints()).length > 0);
+    const recordFile = join(net.stack.bus.dir, 'state', CHECKPOINT_RECORD_FILE);
+    const recorded = async (): Promise<unknown> =>
+      JSON.parse(await readFile(recordFile, 'utf8').catch(() => '[]')) as unknown;
+    let stale = '';
+    // Killed while the apply runs: after the daemon recorded the checkpoint (it
+    // does so before it changes anything) and before it destroyed it.
+    await waitFor('the apply to take and record a checkpoint', async () => {
+      const [path] = await nmCheckpoints();
+      const record = JSON.stringify(await recorded());
+      stale = path ?? '';
+      return stale !== '' && record.includes(`"${stale}"`);
+    });
     net.stack.daemon.kill('SIGKILL');
-    const [stale] = await nmCheckpoints();
-    assert.ok(stale, 'the checkpoint outlives the daemon');
-    const record = await readFile(join(net.stack.bus.dir, 'state', CHECKPOINT_RECORD_FILE), 'utf8');
-    assert.match(
-      record,
-      new RegExp(`"${stale}"`),
-      'the daemon recorded it before changing anything',
-    );
+    await waitFor('the daemon to die', () => !net.stack.daemon.running);
+    assert.ok((await nmCheckpoints()).includes(stale), 'the checkpoint outlives the daemon');
 
     const started = Date.now();
     const daemon = await net.stack.restartDaemon();
