@@ -1,8 +1,9 @@
 // `npm run sandbox [-- --backend apt]`: op-dbus for real, in a sandbox. Starts a
 // private system bus, the real packagekitd (dummy backend unless --backend apt),
-// a real systemd user manager, hostnamed, timedated and localed (in their own
-// namespaces: the host is not changed) and the built daemon; applies an example
-// document with live progress, then keeps everything running until Ctrl-C.
+// a real systemd user manager, hostnamed, timedated, localed and NetworkManager
+// (in their own namespaces: the host is not changed) and the built daemon;
+// applies an example document with live progress, then keeps everything running
+// until Ctrl-C.
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +13,11 @@ import { formatProgress, formatResult } from '../../src/cli/format.js';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/api.js';
 import { ALLOW_UNTRUSTED, CLI } from './daemon.js';
 import { allServices } from './all-services.js';
+import {
+  NM_BUS_OPTIONS,
+  withNetworkManager,
+  type NetworkManagerHarness,
+} from './network-manager.js';
 import { startStack } from './stack.js';
 
 const { values } = parseArgs({ options: { backend: { type: 'string', default: 'dummy' } } });
@@ -22,18 +28,26 @@ const DEMO_UNIT =
 
 console.log(
   `Starting a private system bus, packagekitd (${backend} backend), a systemd user manager,\n` +
-    'hostnamed, timedated, localed and op-dbus...',
+    'hostnamed, timedated, localed, NetworkManager (in its own network namespace) and op-dbus...',
 );
 // The dummy backend's packages are signed by nobody, so the sandbox lets PackageKit install untrusted ones.
 let systemctl = '';
+let nm: NetworkManagerHarness | undefined;
 const stack = await startStack({
   backend,
   daemonArgs: backend === 'dummy' ? ALLOW_UNTRUSTED : [],
-  services: allServices(async (systemd) => {
-    await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
-    systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;
-  }),
+  bus: NM_BUS_OPTIONS,
+  services: withNetworkManager(
+    (started) => {
+      nm = started;
+    },
+    allServices(async (systemd) => {
+      await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
+      systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;
+    }),
+  ),
 });
+const inNetwork = `nsenter -t ${nm?.namespacePid ?? '?'} -n -m`;
 const env = `DBUS_SYSTEM_BUS_ADDRESS=${stack.bus.address}`;
 const logFile = join(stack.bus.dir, 'op-dbus.log');
 const log = createWriteStream(logFile);
@@ -74,6 +88,12 @@ Drift correction: stop the demo unit behind the daemon's back and watch it come 
 
   ${systemctl} stop opdbus-demo.service
   ${systemctl} is-active opdbus-demo.service
+
+or remove the bridge's address in NetworkManager's namespace and watch it come back:
+
+  ${inNetwork} ip addr del 192.0.2.10/24 dev br0
+  ${inNetwork} ip -4 addr show dev br0
+  ${inNetwork} nmcli connection      (with the export above)
 
   tail -f ${logFile}     (the daemon's log, JSON lines)
 
