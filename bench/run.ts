@@ -1,7 +1,8 @@
-// `npm run bench [-- --quick]`: op-dbus against Ansible and Puppet on the same
-// machine in the same run, plus the daemon's own latency, drift, memory and
-// start-up figures. A benchmark, not a test: `npm test` never runs it.
-// Needs root, the apt backend, and no other apt/dpkg user at the same time.
+// `npm run bench [-- --quick] [-- --only network]`: op-dbus against Ansible and
+// Puppet on the same machine in the same run, plus the daemon's own latency,
+// drift, memory and start-up figures, and network applies against nmcli.
+// A benchmark, not a test: `npm test` never runs it. Needs root, the apt
+// backend, and no other apt/dpkg user at the same time (not with --only network).
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPackageKit } from '../test/harness/packagekit.js';
@@ -9,6 +10,7 @@ import { startStack, type Stack } from '../test/harness/stack.js';
 import { startSystemBus } from '../test/harness/system-bus.js';
 import { startSystemdUser, type SystemdUser } from '../test/harness/systemd-user.js';
 import { concurrentLoad, type LoadResult } from './lib/load.js';
+import { networkApplies, type NetworkBench } from './lib/network.js';
 import { ansibleRunner, ensurePeers, peerVersions, puppetRunner } from './lib/peers.js';
 import { ratio, table, writeResults } from './lib/report.js';
 import {
@@ -33,6 +35,8 @@ import {
 import { systemdBusArgs } from '../test/harness/daemon.js';
 
 const quick = process.argv.includes('--quick');
+const only = process.argv[process.argv.indexOf('--only') + 1];
+const networkOnly = process.argv.includes('--only') && only === 'network';
 const REPS = quick
   ? {
       warm: 5,
@@ -44,6 +48,7 @@ const REPS = quick
       idleS: 10,
       applies: 200,
       startup: 1,
+      network: 5,
     }
   : {
       warm: 20,
@@ -55,6 +60,7 @@ const REPS = quick
       idleS: 60,
       applies: 1_000,
       startup: 3,
+      network: 20,
     };
 const log = (line: string): void => console.error(`[bench] ${line}`);
 
@@ -201,10 +207,29 @@ async function startup(): Promise<Record<string, number[]>> {
   }
 }
 
+function reportNetwork(network: NetworkBench): void {
+  console.log(
+    '\nNetwork applies, median ms (bridge + veth port + address; nmcli: modify + reapply)',
+  );
+  const row = (label: string, figures: { opdbusMs: number[]; nmcliMs: number[] }) => [
+    label,
+    round(median(figures.opdbusMs), 0),
+    round(median(figures.nmcliMs), 0),
+    ratio(median(figures.opdbusMs), median(figures.nmcliMs)),
+  ];
+  console.log(
+    table(
+      ['network apply', 'op-dbus', 'nmcli', 'op-dbus/nmcli'],
+      [row('no-op', network.noop), row('one change (address)', network.oneChange)],
+    ),
+  );
+}
+
 function report(results: {
   real: Record<string, unknown>;
   dummy: Record<string, unknown>;
   startup: Record<string, number[]>;
+  network: NetworkBench;
 }): void {
   const noop = results.real.noop as NoopRow[];
   console.log('\nNo-op Apply, median ms (ratios: peer / op-dbus warm; cold / one Resolve)');
@@ -258,15 +283,26 @@ function report(results: {
   console.log(
     `\nStart-up (spawn -> READY=1 on NOTIFY_SOCKET): ${results.startup.readyMs?.map((v) => round(v, 0)).join(', ')} ms`,
   );
+  reportNetwork(results.network);
+}
+
+async function networkMain(started: number): Promise<void> {
+  const network = await networkApplies(REPS.network, log);
+  const results = { at: new Date().toISOString(), quick, reps: REPS, network };
+  reportNetwork(network);
+  log(`results written to ${writeResults(results)} (${round((Date.now() - started) / 1000, 0)} s)`);
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
   log(quick ? 'quick run' : 'full run');
+  if (networkOnly) return networkMain(started);
+  if (process.argv.includes('--only')) throw new Error(`--only knows 'network', not '${only}'`);
   ensurePeers(log);
   const real = await realBackend();
   const dummy = await dummyBackend();
   const ready = await startup();
+  const network = await networkApplies(REPS.network, log);
   const results = {
     at: new Date().toISOString(),
     quick,
@@ -275,6 +311,7 @@ async function main(): Promise<void> {
     real,
     dummy,
     startup: ready,
+    network,
     seconds: round((Date.now() - started) / 1000, 0),
   };
   report(results);
