@@ -117,7 +117,10 @@ describe('network through the daemon: NetworkManager on the same bus', () => {
         `the daemon saw both drifts of br0: ${JSON.stringify(drifts)}`,
       );
       const kinds = recorder.named('JobNew').map((signal) => signal.body[2]);
-      assert.ok(kinds.filter((kind) => kind === 'drift').length >= 2, `job kinds: ${JSON.stringify(kinds)}`);
+      assert.ok(
+        kinds.filter((kind) => kind === 'drift').length >= 2,
+        `job kinds: ${JSON.stringify(kinds)}`,
+      );
       await waitFor(
         'the last drift job to end',
         async () => pending(await planThroughDaemon(net.stack, HOST)).length === 0,
