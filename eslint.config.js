@@ -33,6 +33,27 @@ export default tseslint.config(
     },
   },
   {
+    // The Cockpit page: plain browser modules, loaded as they are (no build step).
+    files: ['cockpit/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'module',
+      parserOptions: { projectService: false },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        cockpit: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        DOMParser: 'readonly',
+        Node: 'readonly',
+      },
+    },
+  },
+  {
     files: ['scripts/**/*.mjs', 'test/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

@@ -1,8 +1,8 @@
-// `npm run bench [-- --quick] [-- --only network]`: op-dbus against Ansible and
-// Puppet on the same machine in the same run, plus the daemon's own latency,
-// drift, memory and start-up figures, and network applies against nmcli.
-// A benchmark, not a test: `npm test` never runs it. Needs root, the apt
-// backend, and no other apt/dpkg user at the same time (not with --only network).
+// `npm run bench [-- --quick] [-- --only ovs|network]`: op-dbus against Ansible and
+// Puppet on the same machine in the same run, op-dbus's Open vSwitch apply against
+// ovs-vsctl, network applies against nmcli, plus the daemon's own latency, drift,
+// memory and start-up figures. A benchmark, not a test: `npm test` never runs it.
+// Needs root, the apt backend, and no other apt/dpkg user at the same time.
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPackageKit } from '../test/harness/packagekit.js';
@@ -12,6 +12,7 @@ import { startSystemdUser, type SystemdUser } from '../test/harness/systemd-user
 import { concurrentLoad, type LoadResult } from './lib/load.js';
 import { networkApplies, type NetworkBench } from './lib/network.js';
 import { ansibleRunner, ensurePeers, peerVersions, puppetRunner } from './lib/peers.js';
+import { ovsBridgeBench, type OvsBridgeRow } from './lib/openvswitch.js';
 import { ratio, table, writeResults } from './lib/report.js';
 import {
   applyDone,
@@ -35,8 +36,12 @@ import {
 import { systemdBusArgs } from '../test/harness/daemon.js';
 
 const quick = process.argv.includes('--quick');
-const only = process.argv[process.argv.indexOf('--only') + 1];
-const networkOnly = process.argv.includes('--only') && only === 'network';
+/** `--only ovs|network`: just that row (no apt, no peers, no systemd manager). */
+const only = process.argv.includes('--only')
+  ? process.argv[process.argv.indexOf('--only') + 1]
+  : undefined;
+if (only !== undefined && only !== 'ovs' && only !== 'network')
+  throw new Error(`--only: unknown section '${only}' (known: ovs, network)`);
 const REPS = quick
   ? {
       warm: 5,
@@ -48,6 +53,7 @@ const REPS = quick
       idleS: 10,
       applies: 200,
       startup: 1,
+      ovs: 2,
       network: 5,
     }
   : {
@@ -60,6 +66,7 @@ const REPS = quick
       idleS: 60,
       applies: 1_000,
       startup: 3,
+      ovs: 5,
       network: 20,
     };
 const log = (line: string): void => console.error(`[bench] ${line}`);
@@ -225,10 +232,36 @@ function reportNetwork(network: NetworkBench): void {
   );
 }
 
+function reportOvs(row: OvsBridgeRow): void {
+  const opdbus = median(row.opdbusMs);
+  console.log(
+    `\nA bridge with ${row.ports} internal ports from nothing (Open vSwitch, netdev), median ms`,
+  );
+  console.log(
+    table(
+      ['way', 'median ms', 'samples', 'x op-dbus'],
+      [
+        ['op-dbus Apply (one transaction)', row.opdbusMs],
+        [`ovs-vsctl, one add-port per port (${row.ports + 1} commands)`, row.vsctlPerPortMs],
+        [`ovs-vsctl, one command with ${row.ports} -- add-port`, row.vsctlOneCommandMs],
+      ].map(([way, ms]) => {
+        const values = ms as number[];
+        return [
+          way as string,
+          round(median(values), 0),
+          values.map((v) => round(v, 0)).join(' '),
+          ratio(median(values), opdbus),
+        ];
+      }),
+    ),
+  );
+}
+
 function report(results: {
   real: Record<string, unknown>;
   dummy: Record<string, unknown>;
   startup: Record<string, number[]>;
+  ovs: OvsBridgeRow;
   network: NetworkBench;
 }): void {
   const noop = results.real.noop as NoopRow[];
@@ -278,30 +311,38 @@ function report(results: {
       ),
     ),
   );
+  reportOvs(results.ovs);
+  reportNetwork(results.network);
   console.log('\nResources');
   console.log(JSON.stringify({ idleReal: results.real.idle, dummy: results.dummy }, null, 1));
   console.log(
     `\nStart-up (spawn -> READY=1 on NOTIFY_SOCKET): ${results.startup.readyMs?.map((v) => round(v, 0)).join(', ')} ms`,
   );
-  reportNetwork(results.network);
-}
-
-async function networkMain(started: number): Promise<void> {
-  const network = await networkApplies(REPS.network, log);
-  const results = { at: new Date().toISOString(), quick, reps: REPS, network };
-  reportNetwork(network);
-  log(`results written to ${writeResults(results)} (${round((Date.now() - started) / 1000, 0)} s)`);
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
-  log(quick ? 'quick run' : 'full run');
-  if (networkOnly) return networkMain(started);
-  if (process.argv.includes('--only')) throw new Error(`--only knows 'network', not '${only}'`);
+  log(`${quick ? 'quick' : 'full'} run${only === undefined ? '' : `, only ${only}`}`);
+  if (only === 'ovs') {
+    const ovs = await ovsBridgeBench(REPS.ovs);
+    reportOvs(ovs);
+    const results = { at: new Date().toISOString(), quick, only, reps: REPS.ovs, ovs };
+    log(`results written to ${writeResults(results)}`);
+    return;
+  }
+  if (only === 'network') {
+    const network = await networkApplies(REPS.network, log);
+    reportNetwork(network);
+    const results = { at: new Date().toISOString(), quick, only, reps: REPS.network, network };
+    log(`results written to ${writeResults(results)}`);
+    return;
+  }
   ensurePeers(log);
   const real = await realBackend();
   const dummy = await dummyBackend();
   const ready = await startup();
+  log('openvswitch: a bridge with 50 ports');
+  const ovs = await ovsBridgeBench(REPS.ovs);
   const network = await networkApplies(REPS.network, log);
   const results = {
     at: new Date().toISOString(),
@@ -311,6 +352,7 @@ async function main(): Promise<void> {
     real,
     dummy,
     startup: ready,
+    ovs,
     network,
     seconds: round((Date.now() - started) / 1000, 0),
   };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs op-dbus on this host: the built program, the systemd unit, the D-Bus
-# policy and activation files, and enables the service.
+# policy and activation files, the Cockpit page, and enables the service.
 #
 #   npm ci && npm run build && sudo npm run install-host
 #   sudo bash scripts/install.sh [--destdir DIR] [--no-enable]
@@ -46,6 +46,13 @@ install -m 0644 dbus-interfaces/org.opdbus.StateManager.service "$destdir/usr/sh
 if [ -f dbus-interfaces/org.opdbus.policy ]; then
   install -m 0644 dbus-interfaces/org.opdbus.policy "$destdir/usr/share/polkit-1/actions/"
 fi
+# The Cockpit page (plain files, no build step): Cockpit lists it under "op-dbus".
+cockpitdir="$destdir/usr/share/cockpit/op-dbus"
+rm -rf "$cockpitdir"
+install -d -m 0755 "$cockpitdir/js"
+install -m 0644 cockpit/op-dbus/manifest.json cockpit/op-dbus/index.html cockpit/op-dbus/*.css "$cockpitdir/"
+install -m 0644 cockpit/op-dbus/js/*.js "$cockpitdir/js/"
+
 [ -f "$destdir/etc/op-dbus/op-dbus.json" ] || echo '{}' > "$destdir/etc/op-dbus/op-dbus.json"
 
 echo "op-dbus installed under ${destdir:-/}"

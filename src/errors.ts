@@ -18,6 +18,10 @@ export const ErrorName = {
   JobFinished: 'org.opdbus.Error.JobFinished',
   /** A call to a system service did not answer in time, or a deadline passed. */
   Timeout: 'org.opdbus.Error.Timeout',
+  /** Apply or ApplyConfirmed while a checkpoint is pending: confirm or roll it back first. */
+  CheckpointPending: 'org.opdbus.Error.CheckpointPending',
+  /** Confirm, Rollback or Extend on a checkpoint that is no longer pending. */
+  NoCheckpoint: 'org.opdbus.Error.NoCheckpoint',
   /** The daemon is stopping and takes no new work. */
   Stopping: 'org.opdbus.Error.Stopping',
   /** A bug in op-dbus; the message says what failed, the log has the stack. */

@@ -6,7 +6,13 @@ import {
   type MessageBus,
 } from '../dbus/bus.js';
 import { SignalRouter } from '../dbus/signal-router.js';
-import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_PATH } from '../dbus/api.js';
+import {
+  BUS_NAME,
+  CHECKPOINT_INTERFACE,
+  JOB_INTERFACE,
+  MANAGER_INTERFACE,
+  OBJECT_PATH,
+} from '../dbus/api.js';
 
 /** Calls on org.opdbus.StateManager, for the CLI and for tests. */
 export class StateManagerClient {
@@ -38,6 +44,36 @@ export class StateManagerClient {
 
   async apply(document: string): Promise<string> {
     return String((await this.call('Apply', 's', [document]))[0]);
+  }
+
+  /** Applies on probation; returns the job's and the checkpoint's paths. */
+  async applyConfirmed(document: string, timeoutSeconds: number): Promise<[string, string]> {
+    const [job, checkpoint] = await this.call('ApplyConfirmed', 'su', [document, timeoutSeconds]);
+    return [String(job), String(checkpoint)];
+  }
+
+  /** Confirm, Rollback or Extend on a checkpoint object. */
+  async checkpointCall(
+    path: string,
+    member: 'Confirm' | 'Rollback' | 'Extend',
+    seconds?: number,
+  ): Promise<void> {
+    await callMethod(
+      this.bus,
+      {
+        destination: BUS_NAME,
+        path,
+        interface: CHECKPOINT_INTERFACE,
+        member,
+        signature: seconds === undefined ? '' : 'u',
+        body: seconds === undefined ? [] : [seconds],
+      },
+      120_000,
+    );
+  }
+
+  async checkpointProperties(path: string): Promise<Record<string, unknown>> {
+    return getAllProperties(this.bus, BUS_NAME, path, CHECKPOINT_INTERFACE);
   }
 
   async plan(document: string): Promise<string> {

@@ -73,6 +73,11 @@ export function formatStatus(properties: Record<string, unknown>): string {
     `  applied generation: ${String(properties.AppliedGeneration)}`,
     `  last reconcile:     ${usecToIso(properties.LastReconcile)}`,
     `  drift detected:     ${String(properties.DriftCount)} since start`,
+    ...(typeof properties.PendingCheckpoint === 'string' && properties.PendingCheckpoint !== '/'
+      ? [
+          `  pending checkpoint: ${properties.PendingCheckpoint} (op-dbus confirm | op-dbus rollback)`,
+        ]
+      : []),
     '  conditions:',
     ...Object.entries(conditions).map(
       ([type, c]) =>
@@ -119,6 +124,19 @@ interface HistoryRecord {
   kind: string;
   state: string;
   plan: { plugin: string; resource: string; action: string }[];
+}
+
+/** What `apply --confirm-timeout` says once the probationary job has ended. */
+export function formatProbation(checkpoint: Record<string, unknown>): string {
+  const deadline = new Date(Number(BigInt(String(checkpoint.Deadline)) / 1000n));
+  const seconds = Math.max(Math.round((deadline.getTime() - Date.now()) / 1000), 0);
+  const snapshot = JSON.parse(String(checkpoint.Snapshot)) as { plugin: string; restore: string }[];
+  const restores = snapshot.map((entry) => `${entry.plugin}: ${entry.restore}`).join(', ');
+  return [
+    `Applied on probation: checkpoint ${String(checkpoint.Id)} rolls back at ${deadline.toISOString()} (in ${seconds} s) unless confirmed.`,
+    '  confirm: op-dbus confirm      roll back now: op-dbus rollback',
+    ...(restores ? [`  a rollback restores: ${restores}`] : []),
+  ].join('\n');
 }
 
 export function formatHistory(recordsJson: string): string {

@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { connectBus, dbusErrorText, onBusClosed } from '../dbus/bus.js';
 import { runDaemonCommand } from '../daemon/main.js';
+import { applyOnProbation, onPendingCheckpoint } from './checkpoint-commands.js';
 import { applyAndWait, runJobAndWait, StateManagerClient } from './client.js';
 import {
   formatPlan,
@@ -19,6 +20,11 @@ const USAGE = `Usage: op-dbus COMMAND [OPTIONS]
 
 Commands:
   apply [FILE|-]            make FILE (stdin when absent or -) the desired state; wait and show progress
+  apply --confirm-timeout SECONDS [FILE|-]
+                            apply on probation: unless confirmed within SECONDS, it is rolled back
+  confirm                   make the change applied on probation final
+  rollback                  roll the change applied on probation back now
+  extend SECONDS            push the pending checkpoint's deadline to SECONDS from now
   plan FILE | diff FILE     show what apply would change, changing nothing
   query [-p PLUGIN]...      print the current state as a document (all plugins by default);
                             exit 1 when a plugin could not be read (named on stderr and in "unreadable")
@@ -60,8 +66,18 @@ async function withClient<T>(run: (client: StateManagerClient) => Promise<T>): P
   }
 }
 
-async function apply(file: string | undefined, json: boolean): Promise<number> {
+async function apply(
+  file: string | undefined,
+  json: boolean,
+  confirmTimeout: string | undefined,
+): Promise<number> {
   const document = await readDocument(file);
+  if (confirmTimeout !== undefined) {
+    const seconds = Number(confirmTimeout);
+    if (!Number.isInteger(seconds) || seconds < 1)
+      throw new UsageError('--confirm-timeout needs a whole number of seconds (at least 1)');
+    return withClient((client) => applyOnProbation(client, document, seconds, json));
+  }
   const outcome = await withClient((client) =>
     applyAndWait(client, document, (body) => {
       if (!json) process.stderr.write(`${formatProgress(body)}\n`);
@@ -183,6 +199,7 @@ async function main(argv: string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
       limit: { type: 'string', default: '20' },
       verify: { type: 'boolean', default: false },
+      'confirm-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -198,7 +215,17 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'apply':
-      return apply(positionals[0], values.json);
+      return apply(positionals[0], values.json, values['confirm-timeout']);
+    case 'confirm':
+      return withClient((client) => onPendingCheckpoint(client, 'Confirm'));
+    case 'rollback':
+      return withClient((client) => onPendingCheckpoint(client, 'Rollback'));
+    case 'extend': {
+      const seconds = Number(positionals[0]);
+      if (!Number.isInteger(seconds) || seconds < 1)
+        throw new UsageError('extend needs a whole number of seconds (at least 1)');
+      return withClient((client) => onPendingCheckpoint(client, 'Extend', seconds));
+    }
     case 'plan':
     case 'diff':
       return plan(positionals[0], values.json);

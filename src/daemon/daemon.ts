@@ -19,6 +19,8 @@ import { Ledger } from '../ledger/ledger.js';
 import { PLUGINS } from '../plugins/registry.js';
 import { DesiredStateFile } from '../state/desired-state-file.js';
 import { PACKAGE_ROOT, VERSION } from '../version.js';
+import { CheckpointFile } from '../engine/checkpoints/checkpoint-file.js';
+import { recoverCheckpoint } from './checkpoint-recovery.js';
 import { BusPool } from './bus-pool.js';
 import type { Config } from './config.js';
 import { createPlugins } from './plugins.js';
@@ -86,17 +88,24 @@ export class Daemon {
     for (const plugin of plugins) await plugin.instance.start();
     const validator = new DocumentValidator(buildDocumentSchema(PLUGINS));
     const stateFile = new DesiredStateFile(config.stateDir, log);
+    const checkpointFile = new CheckpointFile(config.stateDir, log);
     const engine = new StateManager({
       plugins,
       validator,
       store: stateFile,
+      checkpointStore: checkpointFile,
       log,
       jobRetentionMs: config.jobRetentionSeconds * 1000,
       maxRetainedJobs: config.maxRetainedJobs,
     });
     const ledger = new Ledger(config.stateDir, log);
     await ledger.open();
-    const recorder = new JobRecorder(engine.events, ledger, log);
+    const recorder = new JobRecorder(
+      engine.events,
+      ledger,
+      log,
+      () => engine.checkpoints.jobs().job?.id,
+    );
     recorder.start();
     const host = new ServiceHost(bus, log, OBJECT_PATH);
     const authorizer = new Authorizer(bus, log);
@@ -140,6 +149,7 @@ export class Daemon {
       'daemon ready',
     );
     if (persisted) engine.restore(persisted);
+    await recoverCheckpoint(engine, checkpointFile, log);
     drift.start();
     await schedule.start(config.driftSchedule);
     engine.events.on('changed', daemon.onStateChanged);

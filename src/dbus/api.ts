@@ -5,9 +5,14 @@ export const BUS_NAME = 'org.opdbus.StateManager';
 export const OBJECT_PATH = '/org/opdbus/StateManager';
 export const MANAGER_INTERFACE = 'org.opdbus.StateManager';
 export const JOB_INTERFACE = 'org.opdbus.StateManager.Job';
+export const CHECKPOINT_INTERFACE = 'org.opdbus.StateManager.Checkpoint';
 
 export function jobPath(id: number): string {
   return `${OBJECT_PATH}/job/${id}`;
+}
+
+export function checkpointPath(id: number): string {
+  return `${OBJECT_PATH}/checkpoint/${id}`;
 }
 
 /** Which manager property shows which engine fact. */
@@ -18,6 +23,7 @@ export const FACT_PROPERTY: Record<ManagerFact, string> = {
   lastReconcile: 'LastReconcile',
   driftCount: 'DriftCount',
   conditions: 'Conditions',
+  pendingCheckpoint: 'PendingCheckpoint',
 };
 
 /** Which job property shows which job field. */

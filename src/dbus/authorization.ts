@@ -7,6 +7,8 @@ export const Action = {
   apply: 'org.opdbus.apply',
   reconcile: 'org.opdbus.reconcile',
   cancel: 'org.opdbus.cancel',
+  /** Confirm, roll back or extend a checkpoint (ApplyConfirmed itself is org.opdbus.apply). */
+  checkpoint: 'org.opdbus.checkpoint',
 } as const;
 export type ActionId = (typeof Action)[keyof typeof Action];
 

@@ -5,7 +5,16 @@ import type { ProgressReport } from '../engine/plugin.js';
 import type { PlanAction, QueryAnswer } from '../engine/reconciler.js';
 import type { StateManager } from '../engine/state-manager.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { FACT_PROPERTY, JOB_INTERFACE, jobPath, MANAGER_INTERFACE, OBJECT_PATH } from './api.js';
+import {
+  CHECKPOINT_INTERFACE,
+  checkpointPath,
+  FACT_PROPERTY,
+  JOB_INTERFACE,
+  jobPath,
+  MANAGER_INTERFACE,
+  OBJECT_PATH,
+} from './api.js';
+import { CheckpointObjects } from './checkpoint-objects.js';
 import { Action, type Authorizer } from './authorization.js';
 import type { InterfaceSpec } from './interface-xml.js';
 import { JobObjects } from './job-objects.js';
@@ -53,6 +62,7 @@ export interface ServiceDependencies {
 export class StateManagerService {
   private readonly manager: InterfaceSpec;
   private readonly jobObjects: JobObjects;
+  private readonly checkpointObjects: CheckpointObjects;
 
   constructor(private readonly deps: ServiceDependencies) {
     this.manager = requireInterface(deps.interfaces, MANAGER_INTERFACE);
@@ -61,6 +71,13 @@ export class StateManagerService {
       deps.engine,
       deps.authorizer,
       requireInterface(deps.interfaces, JOB_INTERFACE),
+      this.manager,
+    );
+    this.checkpointObjects = new CheckpointObjects(
+      deps.host,
+      deps.engine,
+      deps.authorizer,
+      requireInterface(deps.interfaces, CHECKPOINT_INTERFACE),
       this.manager,
     );
   }
@@ -82,6 +99,15 @@ export class StateManagerService {
             const caller = await authorizer.authorize(call.sender, Action.apply, call.interactive);
             return [jobPath((await engine.apply(stringArg(args), caller)).id)];
           },
+          ApplyConfirmed: async (args, call) => {
+            const caller = await authorizer.authorize(call.sender, Action.apply, call.interactive);
+            const { job, checkpoint } = await engine.applyConfirmed(
+              stringArg(args),
+              Number(args[1]),
+              caller,
+            );
+            return [jobPath(job.id), checkpointPath(checkpoint.id)];
+          },
           Plan: read(async (args) => [JSON.stringify(await engine.plan(stringArg(args)))]),
           Query: read(async (args) => [queryJson(await engine.query(args[0] as string[]))]),
           GetDesiredState: read(() => [JSON.stringify(engine.desiredDocument)]),
@@ -101,6 +127,7 @@ export class StateManagerService {
       },
     ]);
     this.jobObjects.start();
+    this.checkpointObjects.start();
     engine.events.on('progress', this.onProgress);
     engine.events.on('changed', this.onChanged);
     engine.events.on('drift-detected', this.onDriftDetected);
@@ -109,6 +136,7 @@ export class StateManagerService {
   stop(): void {
     const { events } = this.deps.engine;
     this.jobObjects.stop();
+    this.checkpointObjects.stop();
     events.off('progress', this.onProgress);
     events.off('changed', this.onChanged);
     events.off('drift-detected', this.onDriftDetected);
@@ -126,6 +154,9 @@ export class StateManagerService {
       LastReconcile: engine.health.lastReconcileUsec,
       DriftCount: engine.health.driftCount,
       Conditions: JSON.stringify(engine.health.conditions),
+      PendingCheckpoint: engine.checkpoints.pending
+        ? checkpointPath(engine.checkpoints.pending.id)
+        : '/',
     };
   }
 

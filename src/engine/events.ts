@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
-import type { FinalJobState, Job } from './jobs/job.js';
+import type { CheckpointRecord } from './checkpoints/checkpoint.js';
+import type { FinalJobState, Job, Requester } from './jobs/job.js';
 import type { ProgressReport } from './plugin.js';
 import type { PlanAction } from './reconciler.js';
 
@@ -13,7 +14,12 @@ export type ManagerFact =
   | 'appliedGeneration'
   | 'lastReconcile'
   | 'driftCount'
-  | 'conditions';
+  | 'conditions'
+  | 'pendingCheckpoint';
+
+/** What happened to a checkpoint (the ledger records each, with who did it). */
+export type CheckpointAction =
+  'created' | 'armed' | 'extended' | 'confirmed' | 'rollback' | 'rollback-failed';
 
 export type JobField = 'state' | 'percentage' | 'result';
 
@@ -27,6 +33,9 @@ export interface EngineEventMap {
   progress: (job: Job, plugin: string, report: ProgressReport) => void;
   'drift-detected': (drift: PlanAction) => void;
   changed: (facts: ManagerFact[]) => void;
+  'checkpoint-changed': (record: CheckpointRecord, action: CheckpointAction, by: Requester) => void;
+  /** The checkpoint is over: confirmed or rolled back. */
+  'checkpoint-removed': (record: CheckpointRecord, outcome: 'confirmed' | 'rolled-back') => void;
 }
 
 /**

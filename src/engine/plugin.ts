@@ -73,6 +73,15 @@ export interface PluginContext {
   progress(report: ProgressReport): void;
 }
 
+/** How faithfully a captured section restores what it describes. */
+export type Restore = 'exact' | 'approximate';
+
+/** What `capture` returns: the section that restores the resources, and how exactly. */
+export interface Capture<Section> {
+  section: Section;
+  restore: Restore;
+}
+
 /** Which resources may have changed: names, or 'all' when the plugin cannot say. */
 export type ChangeScope = readonly string[] | 'all';
 
@@ -145,6 +154,16 @@ export interface Plugin<Section = unknown, Observed = unknown> {
 
   /** Optional: the part of `desired` that covers only `resources`, so only those are re-read. */
   narrow?(desired: Section, resources: readonly string[]): Section;
+
+  /**
+   * Optional, and needed to apply on probation (ApplyConfirmed): pure, the
+   * section that puts back the resources `desired` names as `observed` shows
+   * them now, so that applying it later is the rollback; `restore` says whether
+   * that is exact or only approximate (packages: maintainer scripts' effects
+   * stay). A plugin without it cannot take part in a probationary apply: its
+   * changes then fail (terminal) rather than go unguarded.
+   */
+  capture?(desired: Section, observed: Observed): Capture<Section>;
 }
 
 /**

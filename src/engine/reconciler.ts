@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DesiredDocument } from '../document/document.js';
-import { boundedText, errorMessage, failureKindOf } from '../errors.js';
-import type { PluginOutcome } from './jobs/job.js';
+import { boundedText, errorMessage, failureKindOf, terminalFailure } from '../errors.js';
+import type { CaptureHook, PluginOutcome } from './jobs/job.js';
 import type {
   EnginePlugin,
   PlannedChange,
@@ -25,6 +25,8 @@ export interface ReadOptions {
 export interface RunOptions {
   signal: AbortSignal;
   log: Logger;
+  /** An apply on probation: what each plugin captures goes here before it applies. */
+  capture?: CaptureHook;
   /** Progress of the plugin at `index` of `count` in this run. */
   progress(plugin: string, index: number, count: number, report: ProgressReport): void;
 }
@@ -77,7 +79,7 @@ export class Reconciler {
         progress: (report: ProgressReport) =>
           options.progress(plugin.name, index, sections.length, report),
       };
-      const results = await this.reconcilePlugin(plugin, section, step);
+      const results = await this.reconcilePlugin(plugin, section, step, options.capture);
       for (const result of results) outcomes.push({ plugin: plugin.name, ...result });
     }
     return outcomes;
@@ -87,6 +89,7 @@ export class Reconciler {
     plugin: EnginePlugin,
     section: unknown,
     step: ReadOptions & { progress: (report: ProgressReport) => void },
+    capture: CaptureHook | undefined,
   ): Promise<ResourceOutcome[]> {
     const { instance } = plugin;
     let changes: PlannedChange[] = [];
@@ -100,6 +103,15 @@ export class Reconciler {
       const observed = await runStep(plugin, 'read', step, (ctx) => instance.observe(section, ctx));
       changes = instance.plan(section, observed);
       const pending = changes.filter((change) => change.action !== 'none');
+      if (capture && pending.length > 0) {
+        // On probation: keep (and persist) what is about to change, or change nothing.
+        if (!instance.capture)
+          throw terminalFailure(
+            `the ${plugin.name} plugin cannot capture its state, so it cannot apply on probation`,
+          );
+        const { section: before, restore } = instance.capture(section, observed);
+        await capture(plugin.name, before, restore);
+      }
       const applied =
         pending.length > 0
           ? await runStep(plugin, 'apply', step, (ctx: PluginContext) =>

@@ -4,12 +4,22 @@ import type { DocumentValidator } from '../document/validator.js';
 import { ErrorName, OpdbusError } from '../errors.js';
 import { EngineEvents } from './events.js';
 import { Health } from './health/health.js';
-import { DAEMON_ITSELF, type Job, type JobKind, type Requester } from './jobs/job.js';
+import type { CheckpointRecord } from './checkpoints/checkpoint.js';
+import { MemoryCheckpointStore, type CheckpointStore } from './checkpoints/checkpoint-file.js';
+import { Checkpoints } from './checkpoints/checkpoints.js';
+import {
+  DAEMON_ITSELF,
+  type CaptureHook,
+  type Job,
+  type JobKind,
+  type Requester,
+} from './jobs/job.js';
 import { Jobs } from './jobs/jobs.js';
 import type { EnginePlugin, WorkPriority } from './plugin.js';
 import { Reconciler, type PlanAction, type QueryAnswer } from './reconciler.js';
 
-export type ManagerStatus = 'idle' | 'applying' | 'reconciling' | 'correcting-drift' | 'stopping';
+export type ManagerStatus =
+  'idle' | 'applying' | 'reconciling' | 'correcting-drift' | 'rolling-back' | 'stopping';
 
 /** Where accepted documents go before they are acknowledged (the state file). */
 export interface DesiredStateStore {
@@ -20,6 +30,8 @@ export interface StateManagerOptions {
   plugins: readonly EnginePlugin[];
   validator: DocumentValidator;
   store: DesiredStateStore;
+  /** Where a pending checkpoint is persisted (the daemon: checkpoint.json). */
+  checkpointStore?: CheckpointStore;
   log: Logger;
   jobRetentionMs: number;
   maxRetainedJobs: number;
@@ -37,6 +49,7 @@ const JOB_STATUS: Record<JobKind, ManagerStatus> = {
   apply: 'applying',
   reconcile: 'reconciling',
   drift: 'correcting-drift',
+  rollback: 'rolling-back',
 };
 
 /**
@@ -49,6 +62,7 @@ export class StateManager {
   readonly events = new EngineEvents();
   readonly health: Health;
   readonly jobs: Jobs;
+  readonly checkpoints: Checkpoints;
   private readonly reconciler: Reconciler;
   private desired: DesiredDocument = emptyDocument();
   private desiredGenerationValue = 0;
@@ -67,9 +81,17 @@ export class StateManager {
       retentionMs: options.jobRetentionMs,
       maxRetained: options.maxRetainedJobs,
     });
+    this.checkpoints = new Checkpoints(
+      this,
+      options.checkpointStore ?? new MemoryCheckpointStore(),
+      this.events,
+      options.log,
+    );
+    this.events.on('checkpoint-changed', () => this.events.emit('changed', ['pendingCheckpoint']));
+    this.events.on('checkpoint-removed', () => this.events.emit('changed', ['pendingCheckpoint']));
     this.events.on('job-removed', (job, state) => {
-      if (state !== 'done' || job.kind === 'drift' || job.generation <= this.appliedGenerationValue)
-        return;
+      const whole = job.kind === 'apply' || job.kind === 'reconcile';
+      if (state !== 'done' || !whole || job.generation <= this.appliedGenerationValue) return;
       this.appliedGenerationValue = job.generation;
       this.events.emit('changed', ['appliedGeneration']);
     });
@@ -97,8 +119,9 @@ export class StateManager {
 
   get status(): ManagerStatus {
     if (this.stopping.signal.aborted) return 'stopping';
+    // A job that has just finished is still the queue's current one for a moment.
     const current = this.jobs.current;
-    return current ? JOB_STATUS[current.kind] : 'idle';
+    return current && !current.finished ? JOB_STATUS[current.kind] : 'idle';
   }
 
   /**
@@ -108,11 +131,50 @@ export class StateManager {
    */
   async apply(text: string, requestedBy: Requester): Promise<Job> {
     this.refuseWhenStopping();
+    this.checkpoints.refuseWhilePending();
     const document = this.options.validator.parse(text);
+    return this.replaceDesired(document, 'apply', document, requestedBy);
+  }
+
+  /**
+   * Applies on probation: the checkpoint (previous document, deadline) is on
+   * disk before anything changes; unless confirmed in time, it is rolled back.
+   */
+  async applyConfirmed(
+    text: string,
+    timeoutSeconds: number,
+    requestedBy: Requester,
+  ): Promise<{ job: Job; checkpoint: CheckpointRecord }> {
+    this.refuseWhenStopping();
+    this.checkpoints.refuseWhilePending();
+    const document = this.options.validator.parse(text);
+    const checkpoint = await this.checkpoints.create(document, timeoutSeconds, requestedBy);
+    const { job } = this.checkpoints.jobs();
+    if (!job) throw new Error('the probationary job was not queued');
+    return { job, checkpoint };
+  }
+
+  /**
+   * Persists `document` and makes it desired (generation + 1), then queues a job
+   * of `kind` that converges on `run` (the document itself, or what restores a
+   * checkpoint). Refused, with nothing changed, when the disk refuses.
+   */
+  async replaceDesired(
+    document: DesiredDocument,
+    kind: 'apply' | 'rollback',
+    run: DesiredDocument,
+    requestedBy: Requester,
+    capture?: CaptureHook,
+  ): Promise<Job> {
     await this.options.store.save(document);
     this.refuseWhenStopping();
     this.setDesired(document);
-    return this.jobs.add('apply', document, this.desiredGenerationValue, requestedBy);
+    return this.jobs.add(kind, run, this.desiredGenerationValue, requestedBy, capture);
+  }
+
+  /** Queues a retry of a rollback that partly failed. */
+  queueRollback(document: DesiredDocument): Job {
+    return this.jobs.add('rollback', document, this.desiredGenerationValue, DAEMON_ITSELF);
   }
 
   /** Takes the persisted document at start-up (already on disk) and reconciles once. */
@@ -184,6 +246,7 @@ export class StateManager {
   /** Cancels the running job, drops queued ones, and waits for the queue to stop. */
   async stop(): Promise<void> {
     this.stopping.abort(new OpdbusError(ErrorName.Stopping, 'the daemon is stopping'));
+    this.checkpoints.stop();
     this.health.markStopping();
     await this.jobs.stop();
   }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import type { EngineEvents } from '../engine/events.js';
-import type { FinalJobState, Job } from '../engine/jobs/job.js';
+import type { CheckpointRecord } from '../engine/checkpoints/checkpoint.js';
+import type { CheckpointAction, EngineEvents } from '../engine/events.js';
+import type { FinalJobState, Job, Requester } from '../engine/jobs/job.js';
 import { errorMessage } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import { sha256, type Ledger, type LedgerEntry } from './ledger.js';
@@ -29,21 +30,65 @@ export function entryOf(job: Job, state: FinalJobState): LedgerEntry {
   return entry;
 }
 
-/** Appends a record for every job the engine finishes. */
+/** The ledger record of something done to a checkpoint, and by whom. */
+export function checkpointEntryOf(
+  record: CheckpointRecord,
+  action: CheckpointAction,
+  by: Requester,
+  job: number,
+): LedgerEntry {
+  return {
+    time: new Date().toISOString(),
+    uid: by.uid,
+    sender: by.sender,
+    job,
+    kind: 'checkpoint',
+    state: action,
+    desiredHash: sha256(canonicalJson(record.document)),
+    plan: [],
+    results: record.failed.map(({ plugin, resource, error }) => ({
+      plugin,
+      resource,
+      outcome: 'failed',
+      error,
+    })),
+    checkpoint: { id: record.id, deadline: new Date(record.deadline).toISOString() },
+  };
+}
+
+/** Appends a record for every job the engine finishes and every checkpoint event. */
 export class JobRecorder {
   constructor(
     private readonly events: EngineEvents,
     private readonly ledger: Ledger,
     private readonly log: Logger,
+    /** The probationary apply job of a checkpoint, for its record. */
+    private readonly jobOf?: (record: CheckpointRecord) => number | undefined,
   ) {}
 
   start(): void {
     this.events.on('job-removed', this.onJobRemoved);
+    this.events.on('checkpoint-changed', this.onCheckpoint);
   }
 
   stop(): void {
     this.events.off('job-removed', this.onJobRemoved);
+    this.events.off('checkpoint-changed', this.onCheckpoint);
   }
+
+  private readonly onCheckpoint = (
+    record: CheckpointRecord,
+    action: CheckpointAction,
+    by: Requester,
+  ): void => {
+    const job = this.jobOf?.(record) ?? 0;
+    this.ledger.append(checkpointEntryOf(record, action, by, job)).catch((err: unknown) => {
+      this.log.error(
+        { checkpoint: record.id, err: errorMessage(err) },
+        'cannot append to the ledger',
+      );
+    });
+  };
 
   private readonly onJobRemoved = (job: Job, state: FinalJobState): void => {
     this.ledger.append(entryOf(job, state)).catch((err: unknown) => {

@@ -21,6 +21,8 @@ export interface LedgerEntry {
   plan: { plugin: string; resource: string; action: string }[];
   results: { plugin: string; resource: string; outcome: string; error?: string }[];
   error?: string;
+  /** For kind "checkpoint": which checkpoint, and its deadline (ISO time). */
+  checkpoint?: { id: number; deadline: string };
 }
 
 /** A record as stored: the entry, its place in the chain, and the hash that seals it. */
@@ -165,8 +167,12 @@ export class Ledger {
     return this.queue;
   }
 
-  /** The newest `limit` records, oldest first. */
+  /**
+   * The newest `limit` records, oldest first. Waits for the appends queued before
+   * it: a client that reads the history on JobRemoved then sees that job's record.
+   */
   async history(limit: number): Promise<LedgerRecord[]> {
+    await this.queue;
     const text = await readFile(this.path, 'utf8').catch(() => '');
     const lines = text.split('\n').filter((line) => line !== '');
     const records: LedgerRecord[] = [];
@@ -181,6 +187,7 @@ export class Ledger {
   }
 
   async verify(): Promise<LedgerReport> {
+    await this.queue;
     const text = await readFile(this.path, 'utf8').catch(() => '');
     const { last: _last, ...report } = verifyLedgerText(text);
     return report;

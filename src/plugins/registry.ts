@@ -3,6 +3,7 @@ import type { PluginDefinition } from './definition.js';
 import { packagekitPlugin } from './packagekit/index.js';
 import { networkPlugin } from './network/index.js';
 import { systemdPlugin } from './systemd/index.js';
+import { openvswitchPlugin } from './openvswitch/index.js';
 import { hostnamePlugin } from './hostname/index.js';
 import { timedatePlugin } from './timedate/index.js';
 import { localePlugin } from './locale/index.js';
@@ -16,6 +17,7 @@ export const PLUGINS: readonly PluginDefinition[] = checkNames([
   packagekitPlugin,
   networkPlugin, // after packages (NetworkManager may be one), before units that use its links
   systemdPlugin,
+  openvswitchPlugin,
   hostnamePlugin,
   timedatePlugin,
   localePlugin,

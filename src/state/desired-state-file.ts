@@ -1,17 +1,17 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DesiredDocument } from '../document/document.js';
 import type { DocumentValidator } from '../document/validator.js';
 import { ErrorName, OpdbusError, errorMessage } from '../errors.js';
+import { writeFileAtomically } from './atomic-file.js';
 
 export const DESIRED_STATE_FILE = 'desired.json';
 
 /**
- * The last accepted document, on disk. Writes are atomic: a temporary file in the
- * same directory, fsynced, renamed over the old one, and the directory fsynced, so
- * a crash or power cut at any point leaves the old document or the new one, never
- * a torn one. Writes are serialized: the file always ends as the last accepted.
+ * The last accepted document, on disk. Writes are atomic (writeFileAtomically),
+ * so a crash or power cut at any point leaves the old document or the new one,
+ * never a torn one. Writes are serialized: the file always ends as the last accepted.
  */
 export class DesiredStateFile {
   readonly path: string;
@@ -32,20 +32,9 @@ export class DesiredStateFile {
   }
 
   private async write(text: string): Promise<void> {
-    const temporary = `${this.path}.${process.pid}.tmp`;
     try {
-      await mkdir(dirname(this.path), { recursive: true, mode: 0o750 });
-      const file = await open(temporary, 'w', 0o640);
-      try {
-        await file.writeFile(text);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temporary, this.path);
-      await syncDirectory(dirname(this.path));
+      await writeFileAtomically(this.path, text);
     } catch (err) {
-      await rm(temporary, { force: true }).catch(() => undefined);
       throw new OpdbusError(
         ErrorName.PersistFailed,
         `cannot persist the desired state to ${this.path}: ${errorMessage(err)}; the document was not accepted`,
@@ -78,14 +67,5 @@ export class DesiredStateFile {
       );
       return undefined;
     }
-  }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  const directory = await open(path, 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
   }
 }

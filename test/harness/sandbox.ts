@@ -1,9 +1,10 @@
-// `npm run sandbox [-- --backend apt]`: op-dbus for real, in a sandbox. Starts a
+// `npm run sandbox [-- [--backend apt] [--cockpit]]`: op-dbus for real, in a sandbox. Starts a
 // private system bus, the real packagekitd (dummy backend unless --backend apt),
-// a real systemd user manager, hostnamed, timedated, localed and NetworkManager
-// (in their own namespaces: the host is not changed) and the built daemon;
-// applies an example document with live progress, then keeps everything running
-// until Ctrl-C.
+// a real systemd user manager, hostnamed, timedated, localed, Open vSwitch and
+// NetworkManager (in their own namespaces: the host is not changed) and the built
+// daemon; applies an example document with live progress, then keeps everything
+// running until Ctrl-C.
+// --cockpit also serves the Cockpit page (cockpit-ws on a loopback port) and prints its URL.
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { formatProgress, formatResult } from '../../src/cli/format.js';
 import { BUS_NAME, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/api.js';
 import { ALLOW_UNTRUSTED, CLI } from './daemon.js';
 import { allServices } from './all-services.js';
+import { startCockpit, type Cockpit } from './cockpit.js';
 import {
   NM_BUS_OPTIONS,
   withNetworkManager,
@@ -20,7 +22,12 @@ import {
 } from './network-manager.js';
 import { startStack } from './stack.js';
 
-const { values } = parseArgs({ options: { backend: { type: 'string', default: 'dummy' } } });
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'dummy' },
+    cockpit: { type: 'boolean', default: false },
+  },
+});
 const backend = values.backend === 'apt' ? 'apt' : 'dummy';
 const example = `docs/examples/sandbox-${backend}.json`;
 const DEMO_UNIT =
@@ -28,10 +35,11 @@ const DEMO_UNIT =
 
 console.log(
   `Starting a private system bus, packagekitd (${backend} backend), a systemd user manager,\n` +
-    'hostnamed, timedated, localed, NetworkManager (in its own network namespace) and op-dbus...',
+    'hostnamed, timedated, localed, Open vSwitch, NetworkManager and op-dbus...',
 );
 // The dummy backend's packages are signed by nobody, so the sandbox lets PackageKit install untrusted ones.
 let systemctl = '';
+let vsctl = '';
 let nm: NetworkManagerHarness | undefined;
 const stack = await startStack({
   backend,
@@ -41,10 +49,15 @@ const stack = await startStack({
     (started) => {
       nm = started;
     },
-    allServices(async (systemd) => {
-      await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
-      systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;
-    }),
+    allServices(
+      async (systemd) => {
+        await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
+        systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;
+      },
+      (ovs) => {
+        vsctl = `ovs-vsctl --db=unix:${ovs.socketPath}`;
+      },
+    ),
   ),
 });
 const inNetwork = `nsenter -t ${nm?.namespacePid ?? '?'} -n -m`;
@@ -84,25 +97,42 @@ op-dbus is running on a private system bus. In another shell, try:
   node ${CLI} watch                     (follows Progress and DriftDetected)
   node ${CLI} history --verify
 
-Drift correction: stop the demo unit behind the daemon's back and watch it come back:
+Drift correction: stop the demo unit, delete the Open vSwitch bridge's port or the
+Linux bridge's address behind the daemon's back, and watch them come back:
 
   ${systemctl} stop opdbus-demo.service
   ${systemctl} is-active opdbus-demo.service
-
-or remove the bridge's address in NetworkManager's namespace and watch it come back:
-
-  ${inNetwork} ip addr del 192.0.2.10/24 dev br0
+  ${vsctl} del-port vmbr0 vmbr0-mgmt
+  ${vsctl} list-ports vmbr0
+  ${inNetwork} ip addr del 192.0.2.10/24 dev br0     (NetworkManager's namespace)
   ${inNetwork} ip -4 addr show dev br0
-  ${inNetwork} nmcli connection      (with the export above)
 
   tail -f ${logFile}     (the daemon's log, JSON lines)
 
 Press Ctrl-C here to stop and tear everything down.
 `);
+let cockpit: Cockpit | undefined;
+if (values.cockpit) {
+  try {
+    cockpit = await startCockpit(stack.bus);
+    console.log(
+      `The Cockpit page (cockpit-ws on this machine's loopback, a root session, no login):\n\n` +
+        `  ${cockpit.pageUrl}\n\n` +
+        `From another machine: ssh -L ${cockpit.port}:127.0.0.1:${cockpit.port} THIS-HOST, then open the same URL.\n`,
+    );
+  } catch (err) {
+    // The rest of the sandbox stays useful; Ctrl-C still tears it down.
+    console.error(
+      `Cannot serve the Cockpit page: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    console.error('It needs the Debian packages cockpit-ws and cockpit-bridge.\n');
+  }
+}
 await new Promise<void>((resolve) => {
   process.once('SIGINT', () => resolve());
   process.once('SIGTERM', () => resolve());
 });
 console.log('\nStopping...');
+await cockpit?.stop();
 await stack.stop();
 console.log('Sandbox stopped.');

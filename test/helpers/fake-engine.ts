@@ -2,13 +2,17 @@ import { buildDocumentSchema, type DesiredDocument } from '../../src/document/do
 import { DocumentValidator } from '../../src/document/validator.js';
 import { StateManager } from '../../src/engine/state-manager.js';
 import type { Job } from '../../src/engine/jobs/job.js';
+import type { CheckpointStore } from '../../src/engine/checkpoints/checkpoint-file.js';
 import { FakePlugin, FakeSection, fakeEnginePlugin } from './fake-plugin.js';
 import { silentLog } from './plugin-host.js';
 
 export const ROOT = { sender: ':1.1', uid: 0 };
 
 /** A StateManager over fake plugins, with an in-memory store. */
-export function fakeEngine(names: string[]): {
+export function fakeEngine(
+  names: string[],
+  checkpointStore?: CheckpointStore,
+): {
   engine: StateManager;
   plugins: Record<string, FakePlugin>;
   saved: DesiredDocument[];
@@ -26,6 +30,7 @@ export function fakeEngine(names: string[]): {
         return Promise.resolve();
       },
     },
+    ...(checkpointStore ? { checkpointStore } : {}),
     log: silentLog,
     jobRetentionMs: 60_000,
     maxRetainedJobs: 50,

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type {
+  Capture,
   ChangeScope,
   EnginePlugin,
   PlannedChange,
@@ -58,7 +59,7 @@ export class FakePlugin implements Plugin<FakeSectionType, Map<string, string>> 
   plan(desired: FakeSectionType, observed: Map<string, string>): PlannedChange[] {
     return Object.entries(desired.items).map(([resource, to]) => {
       const from = observed.get(resource) || null;
-      return { resource, action: from === to ? 'none' : 'set', from, to };
+      return { resource, action: (from ?? '') === to ? 'none' : 'set', from, to };
     });
   }
 
@@ -92,6 +93,17 @@ export class FakePlugin implements Plugin<FakeSectionType, Map<string, string>> 
     if (this.observeFails) return Promise.reject(this.observeFails);
     return Promise.resolve({ items: Object.fromEntries(this.machine) });
   }
+
+  /** Undefined to play a plugin that cannot capture (it cannot apply on probation). */
+  capture?: (desired: FakeSectionType, observed: Map<string, string>) => Capture<FakeSectionType> =
+    (desired, observed) => ({
+      section: {
+        items: Object.fromEntries(
+          Object.keys(desired.items).map((k) => [k, observed.get(k) ?? '']),
+        ),
+      },
+      restore: 'exact',
+    });
 
   narrow(desired: FakeSectionType, resources: readonly string[]): FakeSectionType {
     return {

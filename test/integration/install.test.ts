@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -41,6 +42,34 @@ describe('scripts/install.sh into a destination folder', () => {
       await readFile(join(destdir, 'usr/bin/op-dbus'), 'utf8'),
       /exec .*node \/usr\/lib\/op-dbus\/dist\/cli\/main\.js "\$@"/,
     );
+  });
+
+  it('installs the Cockpit page where cockpit-bridge finds it', async (t) => {
+    const page = join(destdir, 'usr/share/cockpit/op-dbus');
+    const files = [
+      'manifest.json',
+      'index.html',
+      'op-dbus.css',
+      ...(await readdir(join(ROOT, 'cockpit/op-dbus/js'))).map((name) => `js/${name}`),
+    ];
+    for (const file of files) {
+      assert.equal(
+        await readFile(join(page, file), 'utf8'),
+        await readFile(join(ROOT, 'cockpit/op-dbus', file), 'utf8'),
+        file,
+      );
+    }
+    if (!existsSync('/usr/bin/cockpit-bridge')) {
+      t.skip('cockpit-bridge is not installed: checked the files only');
+      return;
+    }
+    // The bridge looks in XDG_DATA_DIRS/cockpit, as it does in /usr/share/cockpit.
+    const listing = spawnSync('cockpit-bridge', ['--packages'], {
+      encoding: 'utf8',
+      env: { ...process.env, XDG_DATA_DIRS: join(destdir, 'usr/share'), XDG_DATA_HOME: destdir },
+    });
+    assert.equal(listing.status, 0, listing.stderr);
+    assert.match(listing.stdout, new RegExp(`^op-dbus\\s.*\\s${page}$`, 'm'));
   });
 
   it('installs a program that runs with production dependencies only', async () => {

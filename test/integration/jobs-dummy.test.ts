@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { callMethod } from '../../src/dbus/bus.js';
-import { BUS_NAME, JOB_INTERFACE } from '../../src/dbus/api.js';
+import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE } from '../../src/dbus/api.js';
 import type { JobResult } from '../../src/engine/jobs/job.js';
 import { ErrorName } from '../../src/errors.js';
 import { waitFor } from '../harness/processes.js';
@@ -55,6 +55,27 @@ describe('jobs on the dummy backend, watched by a separate client', () => {
       await stack.client.managerProperty('AppliedGeneration'),
       await stack.client.managerProperty('DesiredGeneration'),
     );
+  });
+
+  it('when a job ends, the Status announced in PropertiesChanged is idle again', async () => {
+    const path = await stack.client.apply(CONVERGED);
+    const announcedStatus = (from: number): unknown[] =>
+      recorder.signals
+        .slice(from)
+        .filter((s) => s.member === 'PropertiesChanged' && s.body[0] === MANAGER_INTERFACE)
+        .map((s) => (s.body[1] as Record<string, { value: unknown } | undefined>).Status?.value)
+        .filter((value) => value !== undefined);
+    await recorder.waitForJobRemoved(jobIdOf(path));
+    const removedAt = recorder.signals.findIndex(
+      (s) => s.member === 'JobRemoved' && s.body[0] === jobIdOf(path),
+    );
+    // A client that only listens (Cockpit's page) knows no more than these signals.
+    await waitFor(
+      'Status in a PropertiesChanged after JobRemoved',
+      () => announcedStatus(removedAt).length > 0,
+    );
+    assert.equal(announcedStatus(removedAt).at(-1), 'idle');
+    assert.equal(await stack.client.managerProperty('Status'), 'idle');
   });
 
   it('Apply returns before the install finishes, then JobNew, Progress and JobRemoved follow', async () => {

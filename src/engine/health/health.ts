@@ -39,6 +39,17 @@ export class Health {
     this.announce(['status', 'conditions']);
   }
 
+  /** A checkpoint file could not be read at start-up: say so until a job succeeds. */
+  reportCheckpointLost(reason: string): void {
+    this.conditions.set(
+      'Degraded',
+      true,
+      'CheckpointLost',
+      `the pending checkpoint could not be read (${reason}); its change will not be rolled back automatically`,
+    );
+    this.announce(['conditions']);
+  }
+
   /** New drifts found by the drift monitor (already told apart from ones seen before). */
   countDrift(newDrifts: number): void {
     if (newDrifts === 0) return;
@@ -107,7 +118,7 @@ export class Health {
         `job ${job.id} (${job.kind}) failed: ${what}`,
       );
     } else if (state === 'done') {
-      const whole = job.kind !== 'drift';
+      const whole = job.kind === 'apply' || job.kind === 'reconcile';
       this.conditions.set(
         'Degraded',
         false,

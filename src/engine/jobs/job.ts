@@ -1,9 +1,12 @@
 import type { DesiredDocument } from '../../document/document.js';
 import { boundedText } from '../../errors.js';
-import type { ResourceOutcome } from '../plugin.js';
+import type { Restore, ResourceOutcome } from '../plugin.js';
 
-/** Why a job exists: an Apply call, a full reconcile (a call, or start-up), a drift correction. */
-export type JobKind = 'apply' | 'reconcile' | 'drift';
+/**
+ * Why a job exists: an Apply call, a full reconcile (a call, or start-up), a
+ * drift correction, or the rollback of a checkpoint.
+ */
+export type JobKind = 'apply' | 'reconcile' | 'drift' | 'rollback';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 export type FinalJobState = Extract<JobState, 'done' | 'failed' | 'cancelled'>;
 
@@ -17,6 +20,8 @@ export interface JobResult {
   /** Set when the job stopped before reaching every resource (cancelled, crashed). */
   error?: string;
 }
+
+export type CaptureHook = (plugin: string, section: unknown, restore: Restore) => Promise<void>;
 
 /** Who asked: a bus caller (unique name and uid), or the daemon itself. */
 export interface Requester {
@@ -42,6 +47,11 @@ export class Job {
     readonly generation: number,
     /** Who asked for the job, as the bus reported it (never as the caller claimed). */
     readonly requestedBy: Requester,
+    /**
+     * Set for an apply on probation: called with what each plugin captured of the
+     * machine just before it applies, and awaited (the checkpoint is persisted).
+     */
+    readonly capture?: CaptureHook,
   ) {}
 
   get signal(): AbortSignal {

@@ -8,6 +8,7 @@ import type { Reconciler } from '../reconciler.js';
 import {
   Job,
   summarize,
+  type CaptureHook,
   type FinalJobState,
   type JobKind,
   type JobResult,
@@ -65,8 +66,14 @@ export class Jobs {
     return this.byId.get(id);
   }
 
-  add(kind: JobKind, document: DesiredDocument, generation: number, requestedBy: Requester): Job {
-    const job = new Job(this.nextId++, kind, document, generation, requestedBy);
+  add(
+    kind: JobKind,
+    document: DesiredDocument,
+    generation: number,
+    requestedBy: Requester,
+    capture?: CaptureHook,
+  ): Job {
+    const job = new Job(this.nextId++, kind, document, generation, requestedBy, capture);
     this.byId.set(job.id, job);
     this.options.events.emit('job-new', job);
     this.queue.enqueue(job);
@@ -106,6 +113,7 @@ export class Jobs {
       const outcomes = await reconciler.reconcile(job.document, {
         signal: job.signal,
         log,
+        capture: job.capture,
         progress: (plugin, index, count, report) =>
           this.progress(job, plugin, index, count, report),
       });

@@ -77,3 +77,23 @@ export function currentLocale(current: LocaleSettings): LocaleSection {
   }
   return section;
 }
+
+/**
+ * The variables `desired` names, as they are now (what a rollback applies). A
+ * variable that was unset cannot be unset again (locale1 on systemd 252 merges):
+ * it is left out, and the restore is then approximate.
+ */
+export function captureLocale(
+  desired: LocaleSection,
+  current: LocaleSettings,
+): { section: LocaleSection; restore: 'exact' | 'approximate' } {
+  const section: LocaleSection = {};
+  let exact = true;
+  for (const name of LOCALE_VARIABLES) {
+    if (desired[name] === undefined) continue;
+    const value = current[name];
+    if (value !== undefined && Value.Check(LocaleValue, value)) section[name] = value;
+    else exact = false;
+  }
+  return { section, restore: exact ? 'exact' : 'approximate' };
+}

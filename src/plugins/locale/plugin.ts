@@ -1,10 +1,17 @@
 import type { Logger } from 'pino';
-import type { PlannedChange, Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
+import type {
+  Capture,
+  PlannedChange,
+  Plugin,
+  PluginContext,
+  ResourceOutcome,
+} from '../../engine/plugin.js';
 import { errorMessage, failureKindOf, retryableFailure } from '../../errors.js';
 import type { PluginHost } from '../definition.js';
 import { ChangeFeed } from '../shared/change-feed.js';
 import { connectSettingsService, type SettingsService } from '../shared/settings-service.js';
 import {
+  captureLocale,
   currentLocale,
   localeToSet,
   parseLocale,
@@ -101,6 +108,10 @@ export class LocalePlugin implements Plugin<LocaleSection, LocaleSettings> {
         failure,
       }));
     }
+  }
+
+  capture(desired: LocaleSection, observed: LocaleSettings): Capture<LocaleSection> {
+    return captureLocale(desired, observed);
   }
 
   /** The current locale; an unreadable locale1 makes the plugin unreadable. */

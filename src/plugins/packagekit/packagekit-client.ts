@@ -78,14 +78,19 @@ export class PackageKitClient {
     return this.run('InstallPackages', 'tas', [flags, ids], signal, onEvent);
   }
 
+  /**
+   * allow_deps false: never remove packages that depend on these (the document
+   * did not name them). autoremove: also remove what these pulled in that
+   * nothing else needs.
+   */
   removePackages(
     ids: string[],
     flags: bigint,
+    autoremove: boolean,
     signal: AbortSignal,
     onEvent: (e: TransactionEvent) => void,
   ): Promise<PkPackage[]> {
-    // allow_deps false: never remove other packages the document did not name.
-    return this.run('RemovePackages', 'tasbb', [flags, ids, false, false], signal, onEvent);
+    return this.run('RemovePackages', 'tasbb', [flags, ids, false, autoremove], signal, onEvent);
   }
 
   /** PackageKit left (or a new one came): transactions of the old one will never finish. */

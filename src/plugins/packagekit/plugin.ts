@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import type { Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
+import type { Capture, Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
 import { errorMessage, failureKindOf } from '../../errors.js';
 import type { PluginHost } from '../definition.js';
 import { ChangeFeed } from '../shared/change-feed.js';
+import { capturePackages } from './capture.js';
 import { readThrough } from '../shared/observation-cache.js';
 import { abortable, ServiceSlots, SingleFlight } from '../shared/service-slots.js';
 import { watchDpkgStatus } from './dpkg-watch.js';
@@ -117,7 +118,7 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
 
   async apply(
     changes: PackageChange[],
-    _desired: PackageKitSection,
+    desired: PackageKitSection,
     _observed: ObservedPackages,
     ctx: PluginContext,
   ): Promise<ResourceOutcome[]> {
@@ -144,17 +145,26 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedPacka
         )),
       );
     }
-    if (removals.length > 0) {
+    // One RemovePackages per autoremove choice (the flag is per transaction).
+    for (const autoremove of [false, true]) {
+      const batch = removals.filter(
+        (c) => (desired.packages[c.resource]?.autoremove ?? false) === autoremove,
+      );
+      if (batch.length === 0) continue;
       outcomes.push(
-        ...(await this.transact(removals, ctx, (ids, onEvent) =>
+        ...(await this.transact(batch, ctx, (ids, onEvent) =>
           this.slots.run('job', ctx.signal, () =>
-            this.pk.removePackages(ids, this.trustFlag, ctx.signal, onEvent),
+            this.pk.removePackages(ids, this.trustFlag, autoremove, ctx.signal, onEvent),
           ),
         )),
       );
     }
     this.cache.drop('own transaction');
     return outcomes;
+  }
+
+  capture(desired: PackageKitSection, observed: ObservedPackages): Capture<PackageKitSection> {
+    return capturePackages(desired, observed);
   }
 
   narrow(desired: PackageKitSection, resources: readonly string[]): PackageKitSection {

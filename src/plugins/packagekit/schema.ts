@@ -25,11 +25,20 @@ export const PackageSpec = Type.Object(
         description: 'Pin this exact version; only with ensure "installed".',
       }),
     ),
+    autoremove: Type.Optional(
+      Type.Boolean({
+        description:
+          'Only with ensure "removed": also remove the packages it pulled in that nothing else needs (apt autoremove).',
+      }),
+    ),
   },
   {
     additionalProperties: false,
-    // A pinned version contradicts "removed" and "latest".
-    dependentSchemas: { version: { properties: { ensure: { const: 'installed' } } } },
+    // A pinned version contradicts "removed" and "latest"; autoremove is about removal.
+    dependentSchemas: {
+      version: { properties: { ensure: { const: 'installed' } } },
+      autoremove: { properties: { ensure: { const: 'removed' } } },
+    },
   },
 );
 

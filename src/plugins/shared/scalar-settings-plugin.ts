@@ -1,9 +1,16 @@
 import type { Logger } from 'pino';
-import type { PlannedChange, Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
+import type {
+  Capture,
+  PlannedChange,
+  Plugin,
+  PluginContext,
+  ResourceOutcome,
+} from '../../engine/plugin.js';
 import { errorMessage, failureKindOf, retryableFailure } from '../../errors.js';
 import type { PluginHost } from '../definition.js';
 import { ChangeFeed } from './change-feed.js';
 import {
+  captureSettings,
   currentSettings,
   planSettings,
   propertiesFor,
@@ -127,6 +134,13 @@ export class ScalarSettingsPlugin<Section extends object> implements Plugin<
     }
     // Safe: every value currentSettings keeps has passed its field's schema.
     return currentSettings(this.settings, observed) as Section;
+  }
+
+  /** The named fields as they are now: what a rollback sets back. */
+  capture(desired: Section, observed: ObservedSettings): Capture<Section> {
+    const { section, restore } = captureSettings(this.settings, fieldsOf(desired), observed);
+    // Safe: captureSettings keeps only values that passed their field's schema.
+    return { section: section as Section, restore };
   }
 
   /** Only the named fields, so a drift check re-reads just what changed. */

@@ -77,3 +77,24 @@ export function currentSettings(
   }
   return section;
 }
+
+/**
+ * The fields `desired` names, as they are now (what a rollback applies). A value
+ * that cannot be set back (unreadable, or refused by its own schema, e.g. an
+ * empty static hostname) is left out, and the restore is then approximate.
+ */
+export function captureSettings(
+  settings: readonly ScalarSetting[],
+  desired: Readonly<Record<string, unknown>>,
+  observed: ObservedSettings,
+): { section: Record<string, unknown>; restore: 'exact' | 'approximate' } {
+  const current = currentSettings(settings, observed);
+  const named = settings.filter((setting) => desired[setting.field] !== undefined);
+  const section = Object.fromEntries(
+    named.filter((s) => s.field in current).map((s) => [s.field, current[s.field]]),
+  );
+  return {
+    section,
+    restore: Object.keys(section).length === named.length ? 'exact' : 'approximate',
+  };
+}

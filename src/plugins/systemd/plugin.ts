@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { ServicePeer } from '../../dbus/service-peer.js';
-import type { Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
+import type { Capture, Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
 import { errorMessage } from '../../errors.js';
 import type { PluginHost } from '../definition.js';
 import { ChangeFeed } from '../shared/change-feed.js';
 import { readThrough } from '../shared/observation-cache.js';
 import { abortable, ServiceSlots, SingleFlight } from '../shared/service-slots.js';
 import { applyUnitChanges } from './apply.js';
+import { captureUnits } from './capture.js';
 import { JobWaiter } from './job-waiter.js';
 import { mapWithLimit } from './map-with-limit.js';
 import { planUnits, type ObservedUnits, type UnitChange } from './plan.js';
@@ -171,6 +172,10 @@ export class SystemdPlugin implements Plugin<SystemdSection, ObservedUnits> {
       }),
     );
     return abortable(listing, ctx.signal);
+  }
+
+  capture(desired: SystemdSection, observed: ObservedUnits): Capture<SystemdSection> {
+    return captureUnits(desired, observed);
   }
 
   narrow(desired: SystemdSection, resources: readonly string[]): SystemdSection {

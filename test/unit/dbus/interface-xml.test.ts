@@ -19,6 +19,7 @@ describe('interface XML', () => {
     );
     assert.deepEqual(methods, {
       Apply: 's->o',
+      ApplyConfirmed: 'su->oo',
       Plan: 's->s',
       Query: 'as->s',
       GetDesiredState: '->s',
@@ -35,6 +36,7 @@ describe('interface XML', () => {
       JobRemoved: 'uos',
       Progress: 'usssus',
       DriftDetected: 'ssss',
+      CheckpointRemoved: 'uos',
     });
     const properties = Object.fromEntries(
       [...manager.properties.values()].map((p) => [p.name, p.type]),
@@ -48,6 +50,7 @@ describe('interface XML', () => {
       LastReconcile: 't',
       DriftCount: 'u',
       Conditions: 's',
+      PendingCheckpoint: 'o',
     });
     const job = interfaces.get('org.opdbus.StateManager.Job');
     assert.ok(job);
@@ -55,6 +58,29 @@ describe('interface XML', () => {
     assert.deepEqual(
       Object.fromEntries([...job.properties.values()].map((p) => [p.name, p.type])),
       { Id: 'u', Kind: 's', State: 's', Percentage: 'u', Result: 's' },
+    );
+    const checkpoint = interfaces.get('org.opdbus.StateManager.Checkpoint');
+    assert.ok(checkpoint);
+    assert.deepEqual(
+      Object.fromEntries(
+        [...checkpoint.methods.values()].map((m) => [
+          m.name,
+          `${m.inSignature}->${m.outSignature}`,
+        ]),
+      ),
+      { Confirm: '->', Rollback: '->', Extend: 'u->' },
+    );
+    assert.deepEqual(
+      Object.fromEntries([...checkpoint.properties.values()].map((p) => [p.name, p.type])),
+      {
+        Id: 'u',
+        State: 's',
+        Deadline: 't',
+        Job: 'o',
+        RollbackJob: 'o',
+        Snapshot: 's',
+        Failed: 's',
+      },
     );
   });
 

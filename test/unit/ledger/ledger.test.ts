@@ -45,6 +45,20 @@ describe('audit ledger (hash chain)', () => {
     );
   });
 
+  it('reads include the appends queued before them (a reader reacting to JobRemoved)', async () => {
+    const { ledger } = await ledgerWith(1);
+    // Not awaited: the daemon queues the append when the job ends, in the same turn
+    // as it sends JobRemoved; a GetHistory or VerifyHistory that follows must see it.
+    const appended = ledger.append(entry(2));
+    const [history, report] = await Promise.all([ledger.history(5), ledger.verify()]);
+    assert.deepEqual(
+      history.map((r) => r.job),
+      [1, 2],
+    );
+    assert.deepEqual(report, { ok: true, records: 2 });
+    await appended;
+  });
+
   it('detects an edited record, naming its line', async () => {
     const { ledger } = await ledgerWith(5);
     await rewriteLines(ledger, (lines) =>
