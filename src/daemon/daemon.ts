@@ -148,7 +148,8 @@ export class Daemon {
       { busName: BUS_NAME, version: VERSION, plugins: engine.pluginNames, state },
       'daemon ready',
     );
-    if (persisted) engine.restore(persisted);
+    const fleetLayers = await stateFile.loadLayers(validator);
+    if (persisted || fleetLayers.length > 0) engine.restore(persisted, fleetLayers);
     await recoverCheckpoint(engine, checkpointFile, log);
     drift.start();
     await schedule.start(config.driftSchedule);

@@ -111,6 +111,7 @@ export class StateManagerService {
           Plan: read(async (args) => [JSON.stringify(await engine.plan(stringArg(args)))]),
           Query: read(async (args) => [queryJson(await engine.query(args[0] as string[]))]),
           GetDesiredState: read(() => [JSON.stringify(engine.desiredDocument)]),
+          GetDesiredLayers: read(() => [JSON.stringify({ layers: engine.desired.layers() })]),
           Verify: read(async () => [JSON.stringify(await engine.verify())]),
           Reconcile: async (_args, call) => {
             const caller = await authorizer.authorize(

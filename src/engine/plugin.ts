@@ -164,6 +164,17 @@ export interface Plugin<Section = unknown, Observed = unknown> {
    * changes then fail (terminal) rather than go unguarded.
    */
   capture?(desired: Section, observed: Observed): Capture<Section>;
+
+  /**
+   * Optional, pure: `higher` laid over `lower` (fleet layers: node over groups
+   * over local), per resource. The default merges fields that are maps of
+   * resources per key and takes any other field from `higher`; a section with
+   * lists keyed by name (interfaces) needs its own.
+   */
+  merge?(lower: Section, higher: Section): Section;
+
+  /** Optional, pure: the resource names a section names (default: see merge). */
+  resources?(section: Section): string[];
 }
 
 /**

@@ -13,8 +13,12 @@ import type {
 import { runStep } from './step-context.js';
 import { verifyOutcomes } from './verify.js';
 
-/** A planned change with the plugin it belongs to: one row of Plan's answer. */
-export type PlanAction = PlannedChange & { plugin: string };
+/**
+ * A planned change with the plugin it belongs to: one row of Plan's answer.
+ * `layer` names the desired-state layer the resource comes from, when the
+ * node has fleet layers.
+ */
+export type PlanAction = PlannedChange & { plugin: string; layer?: string };
 
 export interface ReadOptions {
   signal: AbortSignal;

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import { emptyDocument, type DesiredDocument } from '../document/document.js';
+import type { DesiredDocument } from '../document/document.js';
+import { DesiredState } from './desired/desired-state.js';
+import type { Layer } from './desired/layers.js';
 import type { DocumentValidator } from '../document/validator.js';
 import { ErrorName, OpdbusError } from '../errors.js';
 import { EngineEvents } from './events.js';
@@ -21,10 +23,9 @@ import { Reconciler, type PlanAction, type QueryAnswer } from './reconciler.js';
 export type ManagerStatus =
   'idle' | 'applying' | 'reconciling' | 'correcting-drift' | 'rolling-back' | 'stopping';
 
-/** Where accepted documents go before they are acknowledged (the state file). */
-export interface DesiredStateStore {
-  save(document: DesiredDocument): Promise<void>;
-}
+import type { DesiredStateStore } from './desired/desired-state.js';
+
+export type { DesiredStateStore };
 
 export interface StateManagerOptions {
   plugins: readonly EnginePlugin[];
@@ -32,6 +33,8 @@ export interface StateManagerOptions {
   store: DesiredStateStore;
   /** Where a pending checkpoint is persisted (the daemon: checkpoint.json). */
   checkpointStore?: CheckpointStore;
+  /** The fleet groups this node belongs to, lowest precedence first. */
+  groups?: readonly string[];
   log: Logger;
   jobRetentionMs: number;
   maxRetainedJobs: number;
@@ -64,14 +67,14 @@ export class StateManager {
   readonly jobs: Jobs;
   readonly checkpoints: Checkpoints;
   private readonly reconciler: Reconciler;
-  private desired: DesiredDocument = emptyDocument();
-  private desiredGenerationValue = 0;
+  readonly desired: DesiredState;
   private appliedGenerationValue = 0;
   /** Aborted at stop: reads in flight give up. */
   private readonly stopping = new AbortController();
 
   constructor(private readonly options: StateManagerOptions) {
     this.reconciler = new Reconciler(options.plugins);
+    this.desired = new DesiredState(options.plugins, options.store, options.groups);
     this.health = new Health(this.events);
     this.jobs = new Jobs({
       reconciler: this.reconciler,
@@ -105,12 +108,18 @@ export class StateManager {
     return this.options.plugins.map((plugin) => plugin.name);
   }
 
+  /** The effective desired state: every layer merged. */
   get desiredDocument(): DesiredDocument {
-    return this.desired;
+    return this.desired.effective;
+  }
+
+  /** The local layer (what Apply sets). */
+  get localDocument(): DesiredDocument {
+    return this.desired.localDocument;
   }
 
   get desiredGeneration(): number {
-    return this.desiredGenerationValue;
+    return this.desired.generation;
   }
 
   get appliedGeneration(): number {
@@ -133,7 +142,24 @@ export class StateManager {
     this.refuseWhenStopping();
     this.checkpoints.refuseWhilePending();
     const document = this.options.validator.parse(text);
-    return this.replaceDesired(document, 'apply', document, requestedBy);
+    return this.replaceDesired(document, 'apply', requestedBy);
+  }
+
+  /**
+   * A fleet layer arrived (or went, `document` undefined): validated exactly
+   * like a document from a caller, persisted, merged; a job applies the result.
+   */
+  async setLayer(
+    name: string,
+    document: unknown,
+    revision: number,
+    requestedBy: Requester,
+  ): Promise<Job> {
+    this.refuseWhenStopping();
+    const valid = document === undefined ? undefined : this.options.validator.check(document);
+    await this.desired.setLayer(name, valid, revision);
+    this.events.emit('changed', ['desiredGeneration']);
+    return this.jobs.add('apply', this.desired.effective, this.desired.generation, requestedBy);
   }
 
   /**
@@ -155,43 +181,49 @@ export class StateManager {
   }
 
   /**
-   * Persists `document` and makes it desired (generation + 1), then queues a job
-   * of `kind` that converges on `run` (the document itself, or what restores a
-   * checkpoint). Refused, with nothing changed, when the disk refuses.
+   * Persists `local` as the local layer (generation + 1), then queues a job of
+   * `kind` that converges on `run` (by default the new effective state; a
+   * rollback runs what restores a checkpoint). Refused, with nothing changed,
+   * when the disk refuses.
    */
   async replaceDesired(
-    document: DesiredDocument,
+    local: DesiredDocument,
     kind: 'apply' | 'rollback',
-    run: DesiredDocument,
     requestedBy: Requester,
-    capture?: CaptureHook,
+    options: { run?: DesiredDocument; capture?: CaptureHook } = {},
   ): Promise<Job> {
-    await this.options.store.save(document);
-    this.refuseWhenStopping();
-    this.setDesired(document);
-    return this.jobs.add(kind, run, this.desiredGenerationValue, requestedBy, capture);
+    await this.desired.setLocal(local);
+    this.events.emit('changed', ['desiredGeneration']);
+    const run = options.run ?? this.desired.effective;
+    return this.jobs.add(kind, run, this.desired.generation, requestedBy, options.capture);
   }
 
   /** Queues a retry of a rollback that partly failed. */
   queueRollback(document: DesiredDocument): Job {
-    return this.jobs.add('rollback', document, this.desiredGenerationValue, DAEMON_ITSELF);
+    return this.jobs.add('rollback', document, this.desired.generation, DAEMON_ITSELF);
   }
 
-  /** Takes the persisted document at start-up (already on disk) and reconciles once. */
-  restore(document: DesiredDocument): Job {
-    this.setDesired(document);
-    return this.jobs.add('reconcile', document, this.desiredGenerationValue, DAEMON_ITSELF);
+  /** Takes the persisted layers at start-up (already on disk) and reconciles once. */
+  restore(local: DesiredDocument | undefined, fleet: readonly Layer[] = []): Job {
+    this.desired.restore(local, fleet);
+    this.events.emit('changed', ['desiredGeneration']);
+    return this.jobs.add(
+      'reconcile',
+      this.desired.effective,
+      this.desired.generation,
+      DAEMON_ITSELF,
+    );
   }
 
   /** Queues a full reconcile of the current desired state. */
   reconcile(requestedBy: Requester): Job {
     this.refuseWhenStopping();
-    return this.jobs.add('reconcile', this.desired, this.desiredGenerationValue, requestedBy);
+    return this.jobs.add('reconcile', this.desired.effective, this.desired.generation, requestedBy);
   }
 
   /** Queues a correction of drifted resources (a narrowed desired document). */
   correctDrift(document: DesiredDocument): Job {
-    return this.jobs.add('drift', document, this.desiredGenerationValue, DAEMON_ITSELF);
+    return this.jobs.add('drift', document, this.desired.generation, DAEMON_ITSELF);
   }
 
   cancel(job: Job): void {
@@ -204,8 +236,11 @@ export class StateManager {
     this.jobs.cancel(job);
   }
 
+  /** What Apply(text) would change: the document as the local layer, under the fleet's. */
   async plan(text: string): Promise<PlanAction[]> {
-    return this.planDocument(this.options.validator.parse(text), 'read');
+    const local = this.options.validator.parse(text);
+    const rows = await this.planDocument(this.desired.withLocal(local), 'read');
+    return this.withLayers(rows, local);
   }
 
   planDocument(document: DesiredDocument, priority: WorkPriority): Promise<PlanAction[]> {
@@ -214,8 +249,8 @@ export class StateManager {
 
   /** What differs from the whole desired state now; changes nothing on the machine. */
   async verify(): Promise<VerifyReport> {
-    const generation = this.desiredGenerationValue;
-    const drifted = (await this.planDocument(this.desired, 'read')).filter(
+    const generation = this.desired.generation;
+    const drifted = (await this.planDocument(this.desired.effective, 'read')).filter(
       (a) => a.action !== 'none',
     );
     this.health.recordCheck(drifted, true);
@@ -223,7 +258,7 @@ export class StateManager {
       generation,
       checkedAt: new Date().toISOString(),
       inSync: drifted.length === 0,
-      drifted,
+      drifted: this.withLayers(drifted),
     };
   }
 
@@ -251,10 +286,13 @@ export class StateManager {
     await this.jobs.stop();
   }
 
-  private setDesired(document: DesiredDocument): void {
-    this.desired = document;
-    this.desiredGenerationValue += 1;
-    this.events.emit('changed', ['desiredGeneration']);
+  /** With fleet layers present, each row names the layer its resource comes from. */
+  withLayers(rows: PlanAction[], local?: DesiredDocument): PlanAction[] {
+    if (this.desired.layers().length === 1) return rows;
+    return rows.map((row) => ({
+      ...row,
+      layer: this.desired.sourceOf(row.plugin, row.resource, local) ?? 'local',
+    }));
   }
 
   private refuseWhenStopping(): void {

@@ -9,15 +9,15 @@ import type { CheckpointStore } from './checkpoint-file.js';
 
 /** What the checkpoints need from the front door (kept small so the rooms stay apart). */
 export interface CheckpointHost {
-  readonly desiredDocument: DesiredDocument;
+  /** The local layer: what Apply set, and what a rollback sets back. */
+  readonly localDocument: DesiredDocument;
   readonly desiredGeneration: number;
-  /** Makes `document` desired (persisted, generation + 1) and queues `kind` for `run`. */
+  /** Makes `local` the local layer (persisted, generation + 1) and queues `kind`. */
   replaceDesired(
-    document: DesiredDocument,
+    local: DesiredDocument,
     kind: 'apply' | 'rollback',
-    run: DesiredDocument,
     requestedBy: Requester,
-    capture?: Job['capture'],
+    options?: { run?: DesiredDocument; capture?: Job['capture'] },
   ): Promise<Job>;
   cancel(job: Job): void;
   reconcile(requestedBy: Requester): Job;
@@ -93,7 +93,7 @@ export class Checkpoints {
       timeoutMs: timeoutSeconds * 1000,
       createdAt: new Date().toISOString(),
       requestedBy: by,
-      previous: { document: this.host.desiredDocument, generation: this.host.desiredGeneration },
+      previous: { document: this.host.localDocument, generation: this.host.desiredGeneration },
       document,
       snapshot: [],
       failed: [],
@@ -101,13 +101,9 @@ export class Checkpoints {
     await this.file.save(record);
     this.record = record;
     this.rollbackJob = undefined;
-    this.applyJob = await this.host.replaceDesired(
-      document,
-      'apply',
-      document,
-      by,
-      (plugin, section, restore) => this.captured(record, plugin, section, restore),
-    );
+    this.applyJob = await this.host.replaceDesired(document, 'apply', by, {
+      capture: (plugin, section, restore) => this.captured(record, plugin, section, restore),
+    });
     // Armed when the probationary job ends (onJobRemoved).
     this.events.emit('checkpoint-changed', record, 'created', by);
     return record;
@@ -156,12 +152,9 @@ export class Checkpoints {
     this.log.warn({ checkpoint: record.id, by }, 'rolling back a checkpoint');
     if (this.applyJob && !this.applyJob.finished) this.host.cancel(this.applyJob);
     const previous = record.previous.document as DesiredDocument;
-    this.rollbackJob = await this.host.replaceDesired(
-      previous,
-      'rollback',
-      restoreDocument(record),
-      by,
-    );
+    this.rollbackJob = await this.host.replaceDesired(previous, 'rollback', by, {
+      run: restoreDocument(record),
+    });
     this.events.emit('checkpoint-changed', record, 'rollback', by);
   }
 

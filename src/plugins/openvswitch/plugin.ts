@@ -1,8 +1,9 @@
-import type { Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
+import type { Capture, Plugin, PluginContext, ResourceOutcome } from '../../engine/plugin.js';
 import type { PluginHost } from '../definition.js';
 import { ChangeFeed } from '../shared/change-feed.js';
 import { ServiceSlots } from '../shared/service-slots.js';
 import { applyChanges } from './apply.js';
+import { captureBridges } from './capture.js';
 import { listenToOvsdb } from './change-feed.js';
 import type { OpenvswitchConfig } from './config.js';
 import { OvsdbClient } from './ovsdb/client.js';
@@ -80,6 +81,10 @@ export class OpenvswitchPlugin implements Plugin<OpenvswitchSection, OvsState> {
 
   observe(_desired: OpenvswitchSection, ctx: PluginContext): Promise<OvsState> {
     return this.synced(ctx);
+  }
+
+  capture(desired: OpenvswitchSection, observed: OvsState): Capture<OpenvswitchSection> {
+    return captureBridges(desired, observed);
   }
 
   plan(desired: OpenvswitchSection, observed: OvsState): OvsChange[] {

@@ -55,7 +55,7 @@ function portSpec(port: ObservedPort): PortSpec | undefined {
   return spec;
 }
 
-function bridgeSpec(bridge: ObservedBridge, state: OvsState): BridgeSpec {
+export function bridgeSpec(bridge: ObservedBridge, state: OvsState): BridgeSpec {
   const spec: BridgeSpec = { ensure: 'present' };
   const datapath = documentType(bridge.datapathType);
   if (DOCUMENT_DATAPATHS.has(datapath)) spec.datapath_type = datapath as 'system' | 'netdev';

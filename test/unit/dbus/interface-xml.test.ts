@@ -23,6 +23,7 @@ describe('interface XML', () => {
       Plan: 's->s',
       Query: 'as->s',
       GetDesiredState: '->s',
+      GetDesiredLayers: '->s',
       Verify: '->s',
       Reconcile: '->o',
       GetHistory: 'u->s',
