@@ -139,4 +139,41 @@ describe('network checkpoints through the daemon', () => {
     assert.match(await ipv4Of(net.nm, 'br0'), /inet 192\.0\.2\.20\/24 /);
     assert.deepEqual(await checkpointsOf(net.nm), []);
   });
+
+  it('on probation (ApplyConfirmed), Rollback() puts back what the network section changed', async () => {
+    const probation: NetworkSection = {
+      interfaces: [
+        bridge('192.0.2.20'),
+        {
+          name: 'br1',
+          type: 'linux-bridge',
+          ipv4: { enabled: true, address: [{ ip: '198.51.100.1', 'prefix-length': 24 }] },
+          ipv6: { enabled: false },
+        },
+      ],
+    };
+    const [job, checkpoint] = await net.stack.client.applyConfirmed(networkDocument(probation), 60);
+    await waitFor('the probationary apply', async () =>
+      ['done', 'failed'].includes(String(await net.stack.client.jobProperty(job, 'State'))),
+    );
+    assert.equal(await net.stack.client.jobProperty(job, 'State'), 'done');
+    assert.match(await ipv4Of(net.nm, 'br0'), /inet 192\.0\.2\.20\/24 /);
+    const snapshot = String((await net.stack.client.checkpointProperties(checkpoint)).Snapshot);
+    assert.match(snapshot, /network/);
+    assert.match(snapshot, /exact/);
+
+    await net.stack.client.checkpointCall(checkpoint, 'Rollback');
+    await waitFor(
+      'the previous address back and br1 gone',
+      async () =>
+        /inet 192\.0\.2\.10\/24 /.test(await ipv4Of(net.nm, 'br0')) &&
+        !(await net.nm.ip('-o', 'link').catch(() => '')).includes('br1'),
+      60_000,
+    );
+    await waitFor(
+      'the previous document to plan nothing',
+      async () => pending(await planThroughDaemon(net.stack, BEFORE)).length === 0,
+      30_000,
+    );
+  });
 });

@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { dbusErrorText } from '../../dbus/bus.js';
-import type { Plugin, PluginContext } from '../../engine/plugin.js';
+import type { Capture, Plugin, PluginContext } from '../../engine/plugin.js';
 import { boundedText, errorMessage, PluginFailure, retryableFailure } from '../../errors.js';
 import type { PluginHost } from '../definition.js';
 import { ChangeFeed } from '../shared/change-feed.js';
 import { abortable, SingleFlight } from '../shared/service-slots.js';
 import { ActivationWaiter } from './activation.js';
 import { applyNetwork } from './apply.js';
+import { captureNetwork, mergeNetwork, networkResources } from './capture.js';
 import { CheckpointKeeper } from './checkpoint.js';
 import type { ObservedNetwork, PlannedChange, ResourceOutcome } from './model.js';
 import { NM_NAME, NmClient, type NmCallOptions } from './nm-client.js';
@@ -165,5 +166,17 @@ export class NetworkPlugin implements Plugin<NetworkSection, ObservedNetwork> {
 
   narrow(desired: NetworkSection, resources: readonly string[]): NetworkSection {
     return narrowNetwork(desired, resources);
+  }
+
+  capture(desired: NetworkSection, observed: ObservedNetwork): Capture<NetworkSection> {
+    return captureNetwork(desired, observed);
+  }
+
+  merge(lower: NetworkSection, higher: NetworkSection): NetworkSection {
+    return mergeNetwork(lower, higher);
+  }
+
+  resources(section: NetworkSection): string[] {
+    return networkResources(section);
   }
 }
