@@ -38,6 +38,16 @@ export class SignalRecorder {
     return this.signals.filter((signal) => signal.member === member);
   }
 
+  /** Waits for a signal that `matches`, and returns the first. */
+  async waitFor(
+    what: string,
+    matches: (signal: RecordedSignal) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<RecordedSignal> {
+    await waitFor(what, () => this.signals.some(matches), timeoutMs);
+    return this.signals.find(matches) as RecordedSignal;
+  }
+
   async waitForJobRemoved(jobId: number, timeoutMs = 60_000): Promise<RecordedSignal> {
     await waitFor(
       `JobRemoved for job ${jobId}`,

@@ -95,6 +95,7 @@ describe('end to end on the real apt backend', () => {
   });
 
   it(`a second Apply of the same document changes nothing`, async () => {
+    await applyAndWait(packagesDocument({ [PACKAGE]: 'installed' }));
     const { state, result } = await applyAndWait(packagesDocument({ [PACKAGE]: 'installed' }));
     assert.equal(state, 'done');
     assert.deepEqual((JSON.parse(result) as { summary: object }).summary, {
@@ -105,8 +106,38 @@ describe('end to end on the real apt backend', () => {
   });
 
   it(`removes ${PACKAGE} through Apply, as dpkg confirms`, async () => {
+    await applyAndWait(packagesDocument({ [PACKAGE]: 'installed' }));
+    assert.equal(dpkgInstalled(PACKAGE), true);
     const { state, result } = await applyAndWait(packagesDocument({ [PACKAGE]: 'removed' }));
     assert.equal(state, 'done', result);
+    assert.equal(dpkgInstalled(PACKAGE), false);
+  });
+
+  it(`${PACKAGE} installed on probation and not confirmed is removed again (approximate restore)`, async () => {
+    await applyAndWait(packagesDocument({ [PACKAGE]: 'removed' }));
+    const [job, checkpoint] = await stack.client.applyConfirmed(
+      packagesDocument({ [PACKAGE]: 'installed' }),
+      3,
+    );
+    const removed = await recorder.waitForJobRemoved(jobIdOf(job), 300_000);
+    assert.equal(removed.body[2], 'done');
+    assert.equal(dpkgInstalled(PACKAGE), true);
+    const snapshot = JSON.parse(
+      String((await stack.client.checkpointProperties(checkpoint)).Snapshot),
+    ) as { plugin: string; restore: string; section: unknown }[];
+    assert.deepEqual(snapshot, [
+      {
+        plugin: 'packagekit',
+        restore: 'approximate',
+        section: { packages: { [PACKAGE]: { ensure: 'removed', autoremove: true } } },
+      },
+    ]);
+    const id = Number(checkpoint.split('/').pop());
+    await recorder.waitFor(
+      'the rollback',
+      (s) => s.member === 'CheckpointRemoved' && s.body[0] === id,
+      300_000,
+    );
     assert.equal(dpkgInstalled(PACKAGE), false);
   });
 });

@@ -127,13 +127,17 @@ describe('confirm or roll back, on real services', () => {
   });
 
   it('confirmed: everything stays after the deadline', async () => {
-    const run = await runCli(stack, ['apply', '--confirm-timeout', '3', '-'], PROBATION);
+    const run = await runCli(stack, ['apply', '--confirm-timeout', '10', '-'], PROBATION);
     assert.equal(run.code, 0, run.stderr);
     const status = await runCli(stack, ['status']);
     assert.match(status.stdout, /pending checkpoint: \/org\/opdbus\/StateManager\/checkpoint\/\d+/);
+    const path = String(await stack.client.managerProperty('PendingCheckpoint'));
+    const deadlineMs = Number(
+      BigInt(String((await stack.client.checkpointProperties(path)).Deadline)) / 1000n,
+    );
     const confirm = await runCli(stack, ['confirm']);
     assert.equal(confirm.code, 0, confirm.stderr);
-    await sleep(4000);
+    await sleep(Math.max(deadlineMs - Date.now(), 0) + 1000);
     assert.deepEqual(await machine(), AFTER);
     assert.deepEqual(JSON.parse(await stack.client.desiredState()), JSON.parse(PROBATION));
     assert.match(

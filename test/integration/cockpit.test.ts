@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { applyAndWait } from '../../src/cli/client.js';
 import { allServices } from '../harness/all-services.js';
+import { ALLOW_UNTRUSTED } from '../harness/daemon.js';
 import { chromiumInstalled, startBrowser, waitForText, type Browser } from '../harness/browser.js';
 import { cockpitInstalled, startCockpit, type Cockpit } from '../harness/cockpit.js';
 import { startPolkit } from '../harness/polkit.js';
@@ -69,7 +70,7 @@ describe('the Cockpit page in a real browser', { skip: missing }, () => {
     // polkitd, which knows no op-dbus actions. So packagekitd is started here too.
     stack = await startStack({
       backend: 'none',
-      daemonArgs: ['--allow-untrusted'],
+      daemonArgs: ALLOW_UNTRUSTED,
       services: async (bus) => {
         const stoppables: Stoppable[] = [await startPolkit(bus, POLKIT_RULES)];
         try {
@@ -117,9 +118,9 @@ describe('the Cockpit page in a real browser', { skip: missing }, () => {
     await waitForText(page, 'tr.condition-Ready', /True\s*Serving/);
     await waitForText(page, 'tr.condition-Degraded', /False\s*LastJobSucceeded/);
     assert.equal(await page.locator('#conditions tbody tr').count(), 4);
-    // Today's daemon has no confirm/rollback: its part of the page stays away.
-    assert.equal(await page.getAttribute('body', 'data-features'), '');
-    assert.equal(await page.locator('#confirm-enabled').count(), 0);
+    // The daemon has ApplyConfirmed and PendingCheckpoint: the page offers probation.
+    assert.equal(await page.getAttribute('body', 'data-features'), 'checkpoint');
+    assert.equal(await page.locator('#confirm-enabled').count(), 1);
     assert.deepEqual(
       JSON.parse(await page.inputValue('#document')),
       JSON.parse(await stack.client.desiredState()),

@@ -112,6 +112,9 @@ describe('a whole document, all five plugins, real services', () => {
     const desired = JSON.parse(String(drift?.body[3])) as { ensure: string; version: string };
     assert.equal(desired.ensure, 'installed');
     assert.match(desired.version, /^[0-9]/);
+    await waitFor('the correction to be queued', () =>
+      recorder.signals.slice(start).some((s) => s.member === 'JobNew'),
+    );
     const jobNew = recorder.signals.slice(start).find((s) => s.member === 'JobNew');
     assert.equal(jobNew?.body[2], 'drift', 'the correction is a job of kind drift');
     await waitFor('the package to be reinstalled', () => dpkgInstalled(PACKAGE), 120_000);
