@@ -1,6 +1,7 @@
-// `npm run bench [-- --quick] [-- --only ovs]`: op-dbus against Ansible and Puppet on
-// the same machine in the same run, op-dbus's Open vSwitch apply against ovs-vsctl,
-// plus the daemon's own latency, drift, memory and start-up figures. A benchmark, not a test: `npm test` never runs it.
+// `npm run bench [-- --quick] [-- --only ovs|network]`: op-dbus against Ansible and
+// Puppet on the same machine in the same run, op-dbus's Open vSwitch apply against
+// ovs-vsctl, network applies against nmcli, plus the daemon's own latency, drift,
+// memory and start-up figures. A benchmark, not a test: `npm test` never runs it.
 // Needs root, the apt backend, and no other apt/dpkg user at the same time.
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { startStack, type Stack } from '../test/harness/stack.js';
 import { startSystemBus } from '../test/harness/system-bus.js';
 import { startSystemdUser, type SystemdUser } from '../test/harness/systemd-user.js';
 import { concurrentLoad, type LoadResult } from './lib/load.js';
+import { networkApplies, type NetworkBench } from './lib/network.js';
 import { ansibleRunner, ensurePeers, peerVersions, puppetRunner } from './lib/peers.js';
 import { ovsBridgeBench, type OvsBridgeRow } from './lib/openvswitch.js';
 import { ratio, table, writeResults } from './lib/report.js';
@@ -34,12 +36,12 @@ import {
 import { systemdBusArgs } from '../test/harness/daemon.js';
 
 const quick = process.argv.includes('--quick');
-/** `--only ovs`: just the Open vSwitch row (no apt, no peers, no systemd manager). */
+/** `--only ovs|network`: just that row (no apt, no peers, no systemd manager). */
 const only = process.argv.includes('--only')
   ? process.argv[process.argv.indexOf('--only') + 1]
   : undefined;
-if (only !== undefined && only !== 'ovs')
-  throw new Error(`--only: unknown section '${only}' (known: ovs)`);
+if (only !== undefined && only !== 'ovs' && only !== 'network')
+  throw new Error(`--only: unknown section '${only}' (known: ovs, network)`);
 const REPS = quick
   ? {
       warm: 5,
@@ -52,6 +54,7 @@ const REPS = quick
       applies: 200,
       startup: 1,
       ovs: 2,
+      network: 5,
     }
   : {
       warm: 20,
@@ -64,6 +67,7 @@ const REPS = quick
       applies: 1_000,
       startup: 3,
       ovs: 5,
+      network: 20,
     };
 const log = (line: string): void => console.error(`[bench] ${line}`);
 
@@ -210,6 +214,24 @@ async function startup(): Promise<Record<string, number[]>> {
   }
 }
 
+function reportNetwork(network: NetworkBench): void {
+  console.log(
+    '\nNetwork applies, median ms (bridge + veth port + address; nmcli: modify + reapply)',
+  );
+  const row = (label: string, figures: { opdbusMs: number[]; nmcliMs: number[] }) => [
+    label,
+    round(median(figures.opdbusMs), 0),
+    round(median(figures.nmcliMs), 0),
+    ratio(median(figures.opdbusMs), median(figures.nmcliMs)),
+  ];
+  console.log(
+    table(
+      ['network apply', 'op-dbus', 'nmcli', 'op-dbus/nmcli'],
+      [row('no-op', network.noop), row('one change (address)', network.oneChange)],
+    ),
+  );
+}
+
 function reportOvs(row: OvsBridgeRow): void {
   const opdbus = median(row.opdbusMs);
   console.log(
@@ -240,6 +262,7 @@ function report(results: {
   dummy: Record<string, unknown>;
   startup: Record<string, number[]>;
   ovs: OvsBridgeRow;
+  network: NetworkBench;
 }): void {
   const noop = results.real.noop as NoopRow[];
   console.log('\nNo-op Apply, median ms (ratios: peer / op-dbus warm; cold / one Resolve)');
@@ -289,6 +312,7 @@ function report(results: {
     ),
   );
   reportOvs(results.ovs);
+  reportNetwork(results.network);
   console.log('\nResources');
   console.log(JSON.stringify({ idleReal: results.real.idle, dummy: results.dummy }, null, 1));
   console.log(
@@ -306,12 +330,20 @@ async function main(): Promise<void> {
     log(`results written to ${writeResults(results)}`);
     return;
   }
+  if (only === 'network') {
+    const network = await networkApplies(REPS.network, log);
+    reportNetwork(network);
+    const results = { at: new Date().toISOString(), quick, only, reps: REPS.network, network };
+    log(`results written to ${writeResults(results)}`);
+    return;
+  }
   ensurePeers(log);
   const real = await realBackend();
   const dummy = await dummyBackend();
   const ready = await startup();
   log('openvswitch: a bridge with 50 ports');
   const ovs = await ovsBridgeBench(REPS.ovs);
+  const network = await networkApplies(REPS.network, log);
   const results = {
     at: new Date().toISOString(),
     quick,
@@ -321,6 +353,7 @@ async function main(): Promise<void> {
     dummy,
     startup: ready,
     ovs,
+    network,
     seconds: round((Date.now() - started) / 1000, 0),
   };
   report(results);

@@ -11,6 +11,18 @@ if ! dpkg-query -W -f='${Status}' openvswitch-switch 2>/dev/null | grep -q 'inst
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openvswitch-switch
 fi
+# NetworkManager without recommends, and udev pinned to the installed systemd: udev's
+# newer point release would otherwise upgrade systemd in place.
+if ! dpkg-query -W -f='${Status}' network-manager 2>/dev/null | grep -q 'install ok installed'; then
+  systemd_version=$(dpkg-query -W -f='${Version}' systemd 2>/dev/null || true)
+  nm_install=(--no-install-recommends network-manager ${systemd_version:+"udev=$systemd_version"})
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    echo "op-dbus needs network-manager: apt-get install -y ${nm_install[*]}" >&2
+    exit 1
+  fi
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${nm_install[@]}"
+fi
 # apt-utils, gpg and gpg-agent build the showcase's signed apt archive; etcd and openssl
 # run the fleet tests' cluster and make its certificates.
 packages=(dbus dbus-bin packagekit packagekit-tools polkitd systemd apt-utils gpg gpg-agent etcd-server etcd-client openssl)

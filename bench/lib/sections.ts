@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { applyAndWait, type StateManagerClient } from '../../src/cli/client.js';
 import { connectBus } from '../../src/dbus/bus.js';
-import { SignalRouter } from '../../src/dbus/signal-router.js';
+import { BusConnection } from '../../src/dbus/bus-connection.js';
 import { Filter } from '../../src/plugins/packagekit/enums.js';
-import { PackageKitClient } from '../../src/plugins/packagekit/packagekit-client.js';
+import {
+  PACKAGEKIT_NAME,
+  PackageKitClient,
+} from '../../src/plugins/packagekit/packagekit-client.js';
 import { SystemdClient } from '../../src/plugins/systemd/systemd-client.js';
 import pino from 'pino';
 import { CLI, defaultDaemonArgs } from '../../test/harness/daemon.js';
@@ -36,15 +39,16 @@ export async function resolveFloor(
   count: number,
 ): Promise<number[]> {
   const connection = await connectBus(bus.address);
-  const router = new SignalRouter(connection);
-  const client = new PackageKitClient(connection, router, pino({ level: 'silent' }));
+  const log = pino({ level: 'silent' });
+  const shared = new BusConnection(connection, log);
+  const client = new PackageKitClient(connection, shared.peer(PACKAGEKIT_NAME), log);
   await client.start();
   try {
     const signal = new AbortController().signal;
     return await samples(count, () => client.resolve(names, Filter.none, signal));
   } finally {
     client.stop();
-    router.stop();
+    shared.stop();
     connection.disconnect();
   }
 }

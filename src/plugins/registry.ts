@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { PluginDefinition } from './definition.js';
 import { packagekitPlugin } from './packagekit/index.js';
+import { networkPlugin } from './network/index.js';
 import { systemdPlugin } from './systemd/index.js';
 import { openvswitchPlugin } from './openvswitch/index.js';
 import { hostnamePlugin } from './hostname/index.js';
@@ -14,6 +15,7 @@ import { localePlugin } from './locale/index.js';
  */
 export const PLUGINS: readonly PluginDefinition[] = checkNames([
   packagekitPlugin,
+  networkPlugin, // after packages (NetworkManager may be one), before units that use its links
   systemdPlugin,
   openvswitchPlugin,
   hostnamePlugin,

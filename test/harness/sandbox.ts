@@ -1,7 +1,7 @@
 // `npm run sandbox [-- [--backend apt [--showcase]] [--cockpit]]`: op-dbus for real,
 // in a sandbox. Starts a private system bus, the real packagekitd (dummy backend
-// unless --backend apt), a real systemd user manager, hostnamed, timedated, localed
-// and Open vSwitch (in their own namespaces: the host is not changed) and the built
+// unless --backend apt), a real systemd user manager, hostnamed, timedated, localed,
+// Open vSwitch and NetworkManager (in their own namespaces: the host is not changed) and the built
 // daemon; applies an example document with live progress, then keeps everything
 // running until Ctrl-C. --showcase applies the Proxmox-style showcase instead (a
 // repository from a local signed archive, its package, unit and a hostname;
@@ -19,6 +19,11 @@ import { allServices } from './all-services.js';
 import { prepareShowcase } from './showcase.js';
 import { startCockpit, type Cockpit } from './cockpit.js';
 import { startStack } from './stack.js';
+import {
+  NM_BUS_OPTIONS,
+  withNetworkManager,
+  type NetworkManagerHarness,
+} from './network-manager.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,11 +46,12 @@ const DEMO_UNIT =
 
 console.log(
   `Starting a private system bus, packagekitd (${backend} backend), a systemd user manager,\n` +
-    'hostnamed, timedated, localed, Open vSwitch and op-dbus...',
+    'hostnamed, timedated, localed, Open vSwitch, NetworkManager and op-dbus...',
 );
 // The dummy backend's packages are signed by nobody, so the sandbox lets PackageKit install untrusted ones.
 let systemctl = '';
 let vsctl = '';
+let nm: NetworkManagerHarness | undefined;
 const stack = await startStack({
   backend,
   packagekitEnv: showcase?.apt.env,
@@ -53,16 +59,23 @@ const stack = await startStack({
     ...(backend === 'dummy' ? ALLOW_UNTRUSTED : []),
     ...(showcase?.apt.daemonArgs ?? []),
   ],
-  services: allServices(
-    async (systemd) => {
-      await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
-      systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;
+  bus: NM_BUS_OPTIONS,
+  services: withNetworkManager(
+    (started) => {
+      nm = started;
     },
-    (ovs) => {
-      vsctl = `ovs-vsctl --db=unix:${ovs.socketPath}`;
-    },
+    allServices(
+      async (systemd) => {
+        await systemd.writeUnit('opdbus-demo.service', DEMO_UNIT);
+        systemctl = `XDG_RUNTIME_DIR=${systemd.env.XDG_RUNTIME_DIR ?? ''} systemctl --user`;
+      },
+      (ovs) => {
+        vsctl = `ovs-vsctl --db=unix:${ovs.socketPath}`;
+      },
+    ),
   ),
 });
+const inNetwork = `nsenter -t ${nm?.namespacePid ?? '?'} -n -m`;
 const env = `DBUS_SYSTEM_BUS_ADDRESS=${stack.bus.address}`;
 const logFile = join(stack.bus.dir, 'op-dbus.log');
 const log = createWriteStream(logFile);
@@ -84,13 +97,13 @@ if (backend === 'dummy') {
   );
 }
 
-// The showcase's document has no bridge: its drift demonstration is the unit alone.
+// The showcase's document has no bridges: its drift demonstration is the unit alone.
 const driftHeading = showcase
   ? "Drift correction: stop the demo unit behind the daemon's back and watch it come back:"
-  : "Drift correction: stop the demo unit, or delete the bridge's port, behind the daemon's\nback and watch them come back:";
+  : "Drift correction: stop the demo unit, delete the Open vSwitch bridge's port or the\nLinux bridge's address behind the daemon's back, and watch them come back:";
 const bridgeDrift = showcase
   ? ''
-  : `\n  ${vsctl} del-port vmbr0 vmbr0-mgmt\n  ${vsctl} list-ports vmbr0`;
+  : `\n  ${vsctl} del-port vmbr0 vmbr0-mgmt\n  ${vsctl} list-ports vmbr0\n  ${inNetwork} ip addr del 192.0.2.10/24 dev br0     (NetworkManager's namespace)\n  ${inNetwork} ip -4 addr show dev br0`;
 console.log(`
 op-dbus is running on a private system bus. In another shell, try:
 

@@ -1,6 +1,6 @@
 import { startDaemon, connectClient } from './daemon.js';
 import { startPackageKit, type Backend } from './packagekit.js';
-import { startSystemBus, type SystemBus } from './system-bus.js';
+import { startSystemBus, type SystemBus, type SystemBusOptions } from './system-bus.js';
 import type { MessageBus } from '../../src/dbus/bus.js';
 import type { StateManagerClient } from '../../src/cli/client.js';
 import type { ManagedProcess } from './processes.js';
@@ -21,6 +21,8 @@ export interface StackOptions {
    * manager, hostnamed, ...). Returns extra daemon arguments and what to stop.
    */
   services?: (bus: SystemBus) => Promise<{ daemonArgs?: string[]; stoppables: Stoppable[] }>;
+  /** How to start the private bus (e.g. names it must never activate, for NetworkManager). */
+  bus?: SystemBusOptions;
 }
 
 /** The whole set of real services a test or the sandbox needs, torn down in reverse. */
@@ -42,7 +44,7 @@ async function stopAll(started: Stoppable[]): Promise<void> {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const bus = await startSystemBus();
+  const bus = await startSystemBus(options.bus);
   const started: Stoppable[] = [bus];
   try {
     const backend = options.backend ?? 'dummy';

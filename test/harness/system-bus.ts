@@ -20,7 +20,23 @@ export interface SystemBus {
   stop(): Promise<void>;
 }
 
-function busConfig(socket: string): string {
+/** Options of a private system bus. */
+export interface SystemBusOptions {
+  /**
+   * Bus names the bus must never start by activation. Activated services run in
+   * the host's namespaces: NetworkManager's dispatcher, for one, would run the
+   * host's ifupdown scripts for interfaces that exist only in a test namespace.
+   */
+  forbidActivation?: readonly string[];
+}
+
+function forbidden(names: readonly string[]): string {
+  if (names.length === 0) return '';
+  const denies = names.map((name) => `    <deny send_destination="${name}"/>`).join('\n');
+  return `  <policy context="mandatory">\n${denies}\n  </policy>\n`;
+}
+
+function busConfig(socket: string, options: SystemBusOptions): string {
   return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
@@ -50,18 +66,18 @@ function busConfig(socket: string): string {
   <includedir>/usr/share/dbus-1/system.d</includedir>
   <includedir>/etc/dbus-1/system.d</includedir>
   <include ignore_missing="no">${PROJECT_POLICY}</include>
-  <limit name="max_match_rules_per_connection">512</limit>
+${forbidden(options.forbidActivation ?? [])}  <limit name="max_match_rules_per_connection">512</limit>
 </busconfig>
 `;
 }
 
 /** Starts a private system bus in a fresh folder that polkitd (its own user) can reach. */
-export async function startSystemBus(): Promise<SystemBus> {
+export async function startSystemBus(options: SystemBusOptions = {}): Promise<SystemBus> {
   const dir = await mkdtemp(join(tmpdir(), 'opdbus-bus-'));
   await chmod(dir, 0o755);
   const socket = join(dir, 'system_bus_socket');
   const config = join(dir, 'system.conf');
-  await writeFile(config, busConfig(socket));
+  await writeFile(config, busConfig(socket, options));
   // An empty daemon configuration: tests never read the host's /etc/op-dbus.
   await writeFile(join(dir, 'no-config.json'), '{}\n');
   const out = execFileSync('dbus-daemon', [`--config-file=${config}`, '--fork', '--print-pid'], {

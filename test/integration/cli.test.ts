@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { allServices } from '../harness/all-services.js';
+import { NM_BUS_OPTIONS, withNetworkManager } from '../harness/network-manager.js';
 import { startStack, type Stack } from '../harness/stack.js';
 import { runCli } from '../helpers/cli.js';
 import { packagesDocument } from '../helpers/documents.js';
@@ -14,7 +15,12 @@ describe('the op-dbus CLI against the real daemon', () => {
   let dir: string;
   before(async () => {
     // Every plugin's service runs, so `init --introspect` captures the whole machine.
-    stack = await startStack({ services: allServices(), daemonArgs: ['--no-drift-correction'] });
+    // NetworkManager too, so that init --introspect captures every plugin's section.
+    stack = await startStack({
+      bus: NM_BUS_OPTIONS,
+      services: withNetworkManager(undefined, allServices()),
+      daemonArgs: ['--no-drift-correction'],
+    });
     dir = await mkdtemp(join(tmpdir(), 'opdbus-cli-'));
   });
   after(async () => stack?.stop());
