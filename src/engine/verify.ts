@@ -49,6 +49,11 @@ export async function verifyOutcomes(
         failure: 'retryable',
       };
     }
-    return { resource: change.resource, outcome: 'changed', action: change.action };
+    // The action apply says it took (a package unresolvable before a refresh is installed).
+    return {
+      resource: change.resource,
+      outcome: 'changed',
+      action: outcome?.action ?? change.action,
+    };
   });
 }
