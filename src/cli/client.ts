@@ -88,6 +88,10 @@ export class StateManagerClient {
     return String((await this.call('GetDesiredState'))[0]);
   }
 
+  async desiredLayers(): Promise<string> {
+    return String((await this.call('GetDesiredLayers'))[0]);
+  }
+
   async history(limit: number): Promise<string> {
     return String((await this.call('GetHistory', 'u', [limit]))[0]);
   }

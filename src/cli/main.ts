@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { connectBus, dbusErrorText, onBusClosed } from '../dbus/bus.js';
 import { runDaemonCommand } from '../daemon/main.js';
 import { applyOnProbation, onPendingCheckpoint } from './checkpoint-commands.js';
+import { runFleetCommand } from './fleet-commands.js';
 import { applyAndWait, runJobAndWait, StateManagerClient } from './client.js';
 import {
   formatPlan,
@@ -37,6 +38,8 @@ Commands:
   watch                     follow jobs, Progress and DriftDetected live (Ctrl-C to stop)
   history [--limit N]       the audit ledger's newest records (default 20)
   history --verify          check the ledger's hash chain (exit 1 if it was changed)
+  fleet publish|status|watch
+                            one desired state for many machines through etcd (op-dbus fleet --help)
   daemon [OPTIONS]          run the daemon (see op-dbus daemon --help)
 
 Options:
@@ -189,6 +192,7 @@ async function history(limit: number, check: boolean, json: boolean): Promise<nu
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'daemon') return runDaemonCommand(rest);
+  if (command === 'fleet') return runFleetCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

@@ -5,6 +5,11 @@ import { SchemaChecker } from '../document/validator.js';
 import { errorMessage } from '../errors.js';
 import type { PluginDefinition } from '../plugins/definition.js';
 import { pluginsConfigSchema } from '../plugins/registry.js';
+import {
+  checkFleetSemantics,
+  FleetSettingsSchema,
+  type FleetSettingsFile,
+} from '../fleet/config.js';
 import { LOG_LEVELS } from './logger.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/op-dbus/op-dbus.json';
@@ -42,16 +47,24 @@ type DaemonSettings = Static<typeof DaemonSettingsSchema>;
 /** The configuration file's schema, composed with every plugin's settings schema. */
 export function configSchema(plugins: readonly PluginDefinition[]): TSchema {
   return Type.Object(
-    { ...DaemonSettingsSchema.properties, plugins: Type.Optional(pluginsConfigSchema(plugins)) },
+    {
+      ...DaemonSettingsSchema.properties,
+      plugins: Type.Optional(pluginsConfigSchema(plugins)),
+      fleet: Type.Optional(FleetSettingsSchema),
+    },
     { additionalProperties: false },
   );
 }
 
 export type PluginSettings = Record<string, Record<string, unknown>>;
-export type ConfigFile = DaemonSettings & { plugins?: PluginSettings };
+export type ConfigFile = DaemonSettings & { plugins?: PluginSettings; fleet?: FleetSettingsFile };
 
-/** Every setting, after defaults, file and flags (flags win). */
-export type Config = Required<DaemonSettings> & { bus: string; plugins: PluginSettings };
+/** Every setting, after defaults, file and flags (flags win). `fleet` absent: not a fleet node. */
+export type Config = Required<DaemonSettings> & {
+  bus: string;
+  plugins: PluginSettings;
+  fleet?: FleetSettingsFile;
+};
 
 export const DEFAULTS: Omit<Config, 'plugins'> = {
   bus: 'system',
@@ -102,6 +115,11 @@ export async function readConfigFile(
   if (problems.length > 0) throw new ConfigError(`${path} is invalid:\n  ${problems.join('\n  ')}`);
   const file = value as ConfigFile;
   checkSemantics(file, path);
+  try {
+    if (file.fleet) checkFleetSemantics(file.fleet);
+  } catch (err) {
+    throw new ConfigError(`${path}: ${errorMessage(err)}`);
+  }
   return file;
 }
 
@@ -172,12 +190,13 @@ export function mergeConfig(
   const fromSystemd = env.STATE_DIRECTORY
     ? { stateDir: env.STATE_DIRECTORY.split(':')[0] as string }
     : {};
-  const { plugins: filePlugins = {}, ...fileSettings } = file;
+  const { plugins: filePlugins = {}, fleet, ...fileSettings } = file;
   return {
     ...DEFAULTS,
     ...fromSystemd,
     ...fileSettings,
     ...defined,
     plugins: mergePluginSettings(plugins, filePlugins, flags.plugins ?? {}),
+    ...(fleet ? { fleet } : {}),
   };
 }

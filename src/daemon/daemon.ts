@@ -23,6 +23,7 @@ import { CheckpointFile } from '../engine/checkpoints/checkpoint-file.js';
 import { recoverCheckpoint } from './checkpoint-recovery.js';
 import { BusPool } from './bus-pool.js';
 import type { Config } from './config.js';
+import { FleetNode } from './fleet-node.js';
 import { createPlugins } from './plugins.js';
 import type { SdNotify } from './sd-notify.js';
 
@@ -50,6 +51,7 @@ interface DaemonParts {
   ledger: Ledger;
   recorder: JobRecorder;
   context: DaemonContext;
+  fleet?: FleetNode | undefined;
 }
 
 /** Settings that only take effect at start-up. */
@@ -89,7 +91,9 @@ export class Daemon {
     const validator = new DocumentValidator(buildDocumentSchema(PLUGINS));
     const stateFile = new DesiredStateFile(config.stateDir, log);
     const checkpointFile = new CheckpointFile(config.stateDir, log);
+    const fleetSettings = config.fleet ? await FleetNode.settings(config.fleet) : undefined;
     const engine = new StateManager({
+      groups: fleetSettings?.groups ?? [],
       plugins,
       validator,
       store: stateFile,
@@ -152,6 +156,10 @@ export class Daemon {
     if (persisted || fleetLayers.length > 0) engine.restore(persisted, fleetLayers);
     await recoverCheckpoint(engine, checkpointFile, log);
     drift.start();
+    // Needs no etcd to start: the node goes on with its persisted layers until etcd answers.
+    daemon.parts.fleet = fleetSettings
+      ? await FleetNode.start(fleetSettings, engine, ledger, log)
+      : undefined;
     await schedule.start(config.driftSchedule);
     engine.events.on('changed', daemon.onStateChanged);
     return daemon;
@@ -166,6 +174,7 @@ export class Daemon {
     const needsRestart: string[] = RESTART_SETTINGS.filter((key) => config[key] !== previous[key]);
     if (JSON.stringify(config.plugins) !== JSON.stringify(previous.plugins))
       needsRestart.push('plugins');
+    if (JSON.stringify(config.fleet) !== JSON.stringify(previous.fleet)) needsRestart.push('fleet');
     if (needsRestart.length > 0)
       log.warn({ settings: needsRestart }, 'these settings take effect after a restart');
     log.info('configuration reloaded');
@@ -194,6 +203,7 @@ export class Daemon {
     log.info('daemon stopping');
     notify.stopping('stopping: cancelling the running job');
     this.parts.engine.events.off('changed', this.onStateChanged);
+    await this.parts.fleet?.stop();
     await this.parts.schedule.stop();
     this.parts.drift.stop();
     await this.parts.engine.stop();

@@ -4,7 +4,11 @@
  * fleet only feeds it layers from etcd and reports what it says.
  */
 export interface FleetLayers {
-  /** Validates (InvalidDocument with paths on failure) and persists a layer, merges, and queues a job; resolves with the job once queued. */
+  /**
+   * Validates (InvalidDocument with paths on failure) and persists a layer, merges,
+   * and queues a job; resolves with the job once queued. `document` undefined
+   * removes the layer (its key was deleted).
+   */
   setLayer(layer: { name: string; document: unknown; revision: number }): Promise<{
     id: number;
     finished: Promise<{ state: 'done' | 'failed' | 'cancelled'; result: unknown }>;

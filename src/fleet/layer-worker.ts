@@ -53,8 +53,7 @@ export class LayerWorker {
       this.state.published = publishedRevision;
       this.changed();
     }
-    // A deleted key leaves the layer as the node holds it (no removal in FleetLayers).
-    if (value === undefined) return;
+    // A deleted key removes the layer (the node no longer takes that part of the state).
     this.latest = { revision, value };
     if (!this.running) void this.run();
   }
@@ -66,7 +65,8 @@ export class LayerWorker {
 
   private wanted(): Published | undefined {
     const latest = this.latest;
-    if (latest === undefined || latest.value === undefined) return undefined;
+    if (latest === undefined) return undefined;
+    if (latest.value === undefined) return this.state.revision === null ? undefined : latest;
     if (latest.revision === this.state.revision) return undefined;
     if (latest.revision === this.state.refused?.revision) return undefined;
     return latest;
@@ -76,7 +76,8 @@ export class LayerWorker {
     this.running = true;
     try {
       for (let target = this.wanted(); target && !this.signal.aborted; target = this.wanted()) {
-        await this.process(target.revision, target.value as Buffer);
+        if (target.value === undefined) await this.remove(target.revision);
+        else await this.process(target.revision, target.value);
       }
     } catch (err) {
       if (!this.signal.aborted) {
@@ -88,6 +89,20 @@ export class LayerWorker {
     } finally {
       this.running = false;
     }
+  }
+
+  /** The key was deleted: the engine drops the layer, and a job applies what remains. */
+  private async remove(revision: number): Promise<void> {
+    const { layer } = this.source;
+    const job = await this.fleet.setLayer({ name: layer, document: undefined, revision });
+    this.state.revision = null;
+    this.state.outcome = 'pending';
+    this.state.job = job.id;
+    delete this.state.refused;
+    this.log.info({ layer, revision, job: job.id }, 'fleet layer removed');
+    this.changed();
+    this.state.outcome = (await job.finished.catch(() => ({ state: 'failed' as const }))).state;
+    this.changed();
   }
 
   private refuse(revision: number, problems: readonly string[]): void {

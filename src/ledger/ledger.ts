@@ -93,6 +93,11 @@ export function verifyLedgerText(text: string): LedgerReport & { last?: LedgerRe
 export class Ledger {
   readonly path: string;
   private lastHash = GENESIS;
+
+  /** The newest record's hash (the chain's head), for a fleet report to anchor. */
+  get head(): string {
+    return this.lastHash;
+  }
   private nextSeq = 1;
   private queue: Promise<void> = Promise.resolve();
 

@@ -61,6 +61,12 @@ export class FakeFleetLayers implements FleetLayers {
   }
 
   setLayer(layer: { name: string; document: unknown; revision: number }) {
+    if (layer.document === undefined) {
+      this.held.delete(layer.name);
+      this.generation++;
+      const end: JobEnd = { state: 'done', result: { removed: layer.name } };
+      return Promise.resolve({ id: this.nextJob++, finished: Promise.resolve(end) });
+    }
     const document = validator.check(layer.document); // throws InvalidDocument with paths
     const accepted = { name: layer.name, revision: layer.revision, document };
     this.held.set(layer.name, accepted);

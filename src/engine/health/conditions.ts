@@ -2,7 +2,7 @@
  * Kubernetes-style conditions for the Conditions property: each says True or False
  * with a machine-readable reason, a human message, and when it last flipped.
  */
-export type ConditionType = 'Ready' | 'Progressing' | 'Degraded' | 'Drifted';
+export type ConditionType = 'Ready' | 'Progressing' | 'Degraded' | 'Drifted' | 'FleetConnected';
 
 export interface Condition {
   status: 'True' | 'False';
@@ -11,8 +11,10 @@ export interface Condition {
   lastTransitionTime: string;
 }
 
+/** FleetConnected is there only on a node of a fleet (set once the fleet starts). */
 export class Conditions {
-  private readonly conditions: Record<ConditionType, Condition>;
+  private readonly conditions: Partial<Record<ConditionType, Condition>> &
+    Record<Exclude<ConditionType, 'FleetConnected'>, Condition>;
 
   constructor(now: Date = new Date()) {
     const initial = (reason: string, message: string): Condition => ({
@@ -33,19 +35,21 @@ export class Conditions {
   set(type: ConditionType, status: boolean, reason: string, message: string): boolean {
     const current = this.conditions[type];
     const word = status ? 'True' : 'False';
-    if (current.status === word && current.reason === reason && current.message === message)
+    if (current?.status === word && current.reason === reason && current.message === message)
       return false;
     const lastTransitionTime =
-      current.status === word ? current.lastTransitionTime : new Date().toISOString();
+      current?.status === word ? current.lastTransitionTime : new Date().toISOString();
     this.conditions[type] = { status: word, reason, message, lastTransitionTime };
     return true;
   }
 
-  get(type: ConditionType): Condition {
+  get(type: Exclude<ConditionType, 'FleetConnected'>): Condition;
+  get(type: ConditionType): Condition | undefined;
+  get(type: ConditionType): Condition | undefined {
     return this.conditions[type];
   }
 
-  toJSON(): Record<ConditionType, Condition> {
+  toJSON(): Partial<Record<ConditionType, Condition>> {
     return { ...this.conditions };
   }
 }

@@ -50,6 +50,12 @@ export class Health {
     this.announce(['conditions']);
   }
 
+  /** Whether this fleet node hears etcd (a node keeps converging on its last layers when not). */
+  setFleetConnected(connected: boolean, reason: string, message: string): void {
+    if (this.conditions.set('FleetConnected', connected, reason, message))
+      this.announce(['conditions']);
+  }
+
   /** New drifts found by the drift monitor (already told apart from ones seen before). */
   countDrift(newDrifts: number): void {
     if (newDrifts === 0) return;

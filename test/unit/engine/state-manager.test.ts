@@ -41,7 +41,11 @@ describe('state manager: jobs and health (fake plugins)', () => {
     engine.markReady();
     const ok = await finished(engine, await engine.apply(doc({ a: { x: '1' } }), ROOT));
     assert.equal(ok.state, 'done');
-    const conditions = engine.health.conditions.toJSON();
+    const conditions = {
+      Ready: engine.health.conditions.get('Ready'),
+      Degraded: engine.health.conditions.get('Degraded'),
+      Drifted: engine.health.conditions.get('Drifted'),
+    };
     assert.equal(conditions.Ready.status, 'True');
     assert.doesNotMatch(conditions.Ready.message, /no desired state/);
     assert.equal(conditions.Degraded.status, 'False');

@@ -91,14 +91,20 @@ describe('a layer worker', () => {
     );
   });
 
-  it('keeps the layer when its key is deleted', async () => {
+  it('drops the layer when its key is deleted (the node no longer takes it)', async () => {
     const { w, fake } = worker(nodeSource);
     w.published(3, Buffer.from(motd('three')));
     await idle(w);
+    assert.equal(fake.layers().length, 1);
     w.published(8, undefined);
     await idle(w);
-    assert.equal(w.state.revision, 3);
+    assert.equal(w.state.revision, null);
     assert.equal(w.state.published, null);
+    assert.equal(w.state.outcome, 'done');
+    assert.deepEqual(fake.layers(), []);
+    // Deleted again (or never there): nothing more to do.
+    w.published(9, undefined);
+    await idle(w);
     assert.equal(fake.applied.length, 1);
   });
 
