@@ -18,6 +18,7 @@ import {
 } from './jobs/job.js';
 import { Jobs } from './jobs/jobs.js';
 import type { EnginePlugin, WorkPriority } from './plugin.js';
+import { Reads, type VerifyReport } from './reads.js';
 import { Reconciler, type PlanAction, type QueryAnswer } from './reconciler.js';
 
 export type ManagerStatus =
@@ -40,13 +41,7 @@ export interface StateManagerOptions {
   maxRetainedJobs: number;
 }
 
-/** What Verify() answers: what differs from the desired state right now. */
-export interface VerifyReport {
-  generation: number;
-  checkedAt: string;
-  inSync: boolean;
-  drifted: PlanAction[];
-}
+export type { VerifyReport };
 
 const JOB_STATUS: Record<JobKind, ManagerStatus> = {
   apply: 'applying',
@@ -67,6 +62,7 @@ export class StateManager {
   readonly jobs: Jobs;
   readonly checkpoints: Checkpoints;
   private readonly reconciler: Reconciler;
+  private readonly reads: Reads;
   readonly desired: DesiredState;
   private appliedGenerationValue = 0;
   /** Aborted at stop: reads in flight give up. */
@@ -76,6 +72,15 @@ export class StateManager {
     this.reconciler = new Reconciler(options.plugins);
     this.desired = new DesiredState(options.plugins, options.store, options.groups);
     this.health = new Health(this.events);
+    this.reads = new Reads({
+      reconciler: this.reconciler,
+      desired: this.desired,
+      health: this.health,
+      validator: options.validator,
+      pluginNames: options.plugins.map((plugin) => plugin.name),
+      log: options.log,
+      stopping: this.stopping.signal,
+    });
     this.jobs = new Jobs({
       reconciler: this.reconciler,
       events: this.events,
@@ -236,42 +241,21 @@ export class StateManager {
     this.jobs.cancel(job);
   }
 
-  /** What Apply(text) would change: the document as the local layer, under the fleet's. */
-  async plan(text: string): Promise<PlanAction[]> {
-    const local = this.options.validator.parse(text);
-    const rows = await this.planDocument(this.desired.withLocal(local), 'read');
-    return this.withLayers(rows, local);
+  /** What Apply(text) would change (see Reads). */
+  plan(text: string): Promise<PlanAction[]> {
+    return this.reads.plan(text);
   }
 
   planDocument(document: DesiredDocument, priority: WorkPriority): Promise<PlanAction[]> {
-    return this.reconciler.plan(document, this.readOptions(priority));
+    return this.reads.planDocument(document, priority);
   }
 
-  /** What differs from the whole desired state now; changes nothing on the machine. */
-  async verify(): Promise<VerifyReport> {
-    const generation = this.desired.generation;
-    const drifted = (await this.planDocument(this.desired.effective, 'read')).filter(
-      (a) => a.action !== 'none',
-    );
-    this.health.recordCheck(drifted, true);
-    return {
-      generation,
-      checkedAt: new Date().toISOString(),
-      inSync: drifted.length === 0,
-      drifted: this.withLayers(drifted),
-    };
+  verify(): Promise<VerifyReport> {
+    return this.reads.verify();
   }
 
-  /** The machine's current state of the named plugins (all when none), and what could not be read. */
-  async query(pluginNames: readonly string[]): Promise<QueryAnswer> {
-    const unknown = pluginNames.filter((name) => !this.pluginNames.includes(name));
-    if (unknown.length > 0) {
-      throw new OpdbusError(
-        ErrorName.UnknownPlugin,
-        `unknown plugin ${unknown.map((n) => `'${n}'`).join(', ')} (known: ${this.pluginNames.join(', ')})`,
-      );
-    }
-    return this.reconciler.query(pluginNames, this.readOptions('read'));
+  query(pluginNames: readonly string[]): Promise<QueryAnswer> {
+    return this.reads.query(pluginNames);
   }
 
   markReady(): void {
@@ -286,25 +270,8 @@ export class StateManager {
     await this.jobs.stop();
   }
 
-  /** With fleet layers present, each row names the layer its resource comes from. */
-  withLayers(rows: PlanAction[], local?: DesiredDocument): PlanAction[] {
-    if (this.desired.layers().length === 1) return rows;
-    return rows.map((row) => ({
-      ...row,
-      layer: this.desired.sourceOf(row.plugin, row.resource, local) ?? 'local',
-    }));
-  }
-
   private refuseWhenStopping(): void {
     if (this.stopping.signal.aborted)
       throw new OpdbusError(ErrorName.Stopping, 'the daemon is stopping');
-  }
-
-  private readOptions(priority: WorkPriority): {
-    signal: AbortSignal;
-    log: Logger;
-    priority: WorkPriority;
-  } {
-    return { signal: this.stopping.signal, log: this.options.log, priority };
   }
 }

@@ -2,8 +2,9 @@ import type { Logger } from 'pino';
 import { callMethod, type Message, type MessageBus } from '../../dbus/bus.js';
 import { serviceFailure } from '../../dbus/service-errors.js';
 import type { ServicePeer } from '../../dbus/service-peer.js';
-import { ErrorName, PluginFailure, retryableFailure } from '../../errors.js';
+import { retryableFailure } from '../../errors.js';
 import { Exit, PERCENTAGE_UNKNOWN, statusPhase } from './enums.js';
+import { busyOrFailure } from './transaction-error.js';
 import { PackageKitError, parsePackageId, type PkPackage } from './transaction-error.js';
 
 export { PackageKitError, type PkPackage } from './transaction-error.js';
@@ -292,14 +293,4 @@ export class PackageKitClient {
         return;
     }
   }
-}
-
-/**
- * PackageKit refuses new transactions from a uid that has too many (about 500
- * recent ones): that is "busy, retry later", not "not reachable".
- */
-function busyOrFailure(err: unknown): Error {
-  const failure = serviceFailure('PackageKit', err);
-  if (!/already has \d+ transactions/.test(failure.message)) return failure;
-  return new PluginFailure('retryable', `PackageKit is busy: ${failure.message}`, ErrorName.Busy);
 }

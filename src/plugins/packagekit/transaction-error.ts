@@ -1,4 +1,5 @@
-import { boundedText, PluginFailure } from '../../errors.js';
+import { serviceFailure } from '../../dbus/service-errors.js';
+import { boundedText, ErrorName, PluginFailure } from '../../errors.js';
 
 /** One Package signal: a package id split into its parts. */
 export interface PkPackage {
@@ -55,4 +56,14 @@ export class PackageKitError extends PluginFailure {
     super(TERMINAL_CODES[code] === undefined ? 'retryable' : 'terminal', boundedText(details));
     this.name = 'PackageKitError';
   }
+}
+
+/**
+ * PackageKit refuses new transactions from a uid that has too many (about 500
+ * recent ones): that is "busy, retry later", not "not reachable".
+ */
+export function busyOrFailure(err: unknown): Error {
+  const failure = serviceFailure('PackageKit', err);
+  if (!/already has \d+ transactions/.test(failure.message)) return failure;
+  return new PluginFailure('retryable', `PackageKit is busy: ${failure.message}`, ErrorName.Busy);
 }
