@@ -7,7 +7,13 @@ import {
   parseInterfaces,
   type InterfaceSpec,
 } from '../../src/dbus/interface-xml.js';
-import { BUS_NAME, JOB_INTERFACE, MANAGER_INTERFACE, OBJECT_PATH } from '../../src/dbus/api.js';
+import {
+  BUS_NAME,
+  CHECKPOINT_INTERFACE,
+  JOB_INTERFACE,
+  MANAGER_INTERFACE,
+  OBJECT_PATH,
+} from '../../src/dbus/api.js';
 import { ErrorName } from '../../src/errors.js';
 import { PLUGINS } from '../../src/plugins/registry.js';
 import { startStack, type Stack } from '../harness/stack.js';
@@ -66,6 +72,26 @@ describe('D-Bus API contract (real bus, real packagekitd, real daemon)', () => {
     assert.ok(parseChildNodes(await introspect(stack, '/')).includes('org'));
   });
 
+  it('exports the checkpoint interface of the XML on each checkpoint object', async () => {
+    const recorder = await SignalRecorder.start(stack.clientBus);
+    const [, path] = await stack.client.applyConfirmed('{"version":1,"plugins":{}}', 60);
+    assert.match(path, /^\/org\/opdbus\/StateManager\/checkpoint\/\d+$/);
+    const live = parseInterfaces(await introspect(stack, path));
+    assert.deepEqual(
+      comparable(live.get(CHECKPOINT_INTERFACE)),
+      comparable(fileInterfaces.get(CHECKPOINT_INTERFACE)),
+    );
+    assert.equal(await stack.client.managerProperty('PendingCheckpoint'), path);
+    await stack.client.checkpointCall(path, 'Rollback');
+    const id = Number(path.split('/').pop());
+    await recorder.waitFor(
+      'the rollback',
+      (s) => s.member === 'CheckpointRemoved' && s.body[0] === id,
+    );
+    assert.equal(await stack.client.managerProperty('PendingCheckpoint'), '/');
+    recorder.stop();
+  });
+
   it('serves the documented properties with their types', async () => {
     assert.equal(await stack.client.managerProperty('Version'), '0.1.0');
     assert.deepEqual(
@@ -99,7 +125,7 @@ describe('D-Bus API contract (real bus, real packagekitd, real daemon)', () => {
     assert.equal(missing.type, ErrorName.InvalidArgs);
     const extra = await errorOf(rawCall(stack.clientBus, 'Query', 'ass', [[], 'x']));
     assert.equal(extra.type, ErrorName.InvalidArgs);
-    assert.ok(await stack.client.desiredState());
+    assert.equal((JSON.parse(await stack.client.desiredState()) as { version: number }).version, 1);
   });
 
   it('answers an unknown method with UnknownMethod', async () => {

@@ -44,11 +44,15 @@ describe('load: 50 clients at once', () => {
           client.apply(documents[i] as string),
           client.query(['packagekit']),
         ]);
-        assert.ok(JSON.parse(state));
-        return path;
+        return { path, state };
       }),
     );
-    const ids = answers.map(jobIdOf);
+    // Every Query is a whole document of the packagekit section (dummy backend: glib2 installed).
+    for (const { state } of answers) {
+      const queried = JSON.parse(state) as { plugins: { packagekit?: { packages: object } } };
+      assert.ok(Object.keys(queried.plugins.packagekit?.packages ?? {}).includes('glib2'));
+    }
+    const ids = answers.map(({ path }) => jobIdOf(path));
     assert.equal(new Set(ids).size, CLIENTS, 'one job per Apply');
     for (const id of ids) await recorder.waitForJobRemoved(id, 60_000);
 
