@@ -195,12 +195,15 @@ export class StateManager {
     local: DesiredDocument,
     kind: 'apply' | 'rollback',
     requestedBy: Requester,
-    options: { run?: DesiredDocument; capture?: CaptureHook } = {},
+    options: { run?: DesiredDocument; capture?: CaptureHook; queued?: (job: Job) => void } = {},
   ): Promise<Job> {
     await this.desired.setLocal(local);
     this.events.emit('changed', ['desiredGeneration']);
     const run = options.run ?? this.desired.effective;
-    return this.jobs.add(kind, run, this.desired.generation, requestedBy, options.capture);
+    const job = this.jobs.add(kind, run, this.desired.generation, requestedBy, options.capture);
+    // Before the caller's await resumes: a job with nothing to do may end first.
+    options.queued?.(job);
+    return job;
   }
 
   /** Queues a retry of a rollback that partly failed. */

@@ -17,7 +17,12 @@ export interface CheckpointHost {
     local: DesiredDocument,
     kind: 'apply' | 'rollback',
     requestedBy: Requester,
-    options?: { run?: DesiredDocument; capture?: Job['capture'] },
+    options?: {
+      run?: DesiredDocument;
+      capture?: Job['capture'];
+      /** Called as soon as the job exists, before it can end. */
+      queued?: (job: Job) => void;
+    },
   ): Promise<Job>;
   cancel(job: Job): void;
   reconcile(requestedBy: Requester): Job;
@@ -101,8 +106,10 @@ export class Checkpoints {
     await this.file.save(record);
     this.record = record;
     this.rollbackJob = undefined;
-    this.applyJob = await this.host.replaceDesired(document, 'apply', by, {
+    // Assigned from `queued`: a job with nothing to do may end before the await returns.
+    await this.host.replaceDesired(document, 'apply', by, {
       capture: (plugin, section, restore) => this.captured(record, plugin, section, restore),
+      queued: (job) => (this.applyJob = job),
     });
     // Armed when the probationary job ends (onJobRemoved).
     this.events.emit('checkpoint-changed', record, 'created', by);
@@ -152,8 +159,9 @@ export class Checkpoints {
     this.log.warn({ checkpoint: record.id, by }, 'rolling back a checkpoint');
     if (this.applyJob && !this.applyJob.finished) this.host.cancel(this.applyJob);
     const previous = record.previous.document as DesiredDocument;
-    this.rollbackJob = await this.host.replaceDesired(previous, 'rollback', by, {
+    await this.host.replaceDesired(previous, 'rollback', by, {
       run: restoreDocument(record),
+      queued: (job) => (this.rollbackJob = job),
     });
     this.events.emit('checkpoint-changed', record, 'rollback', by);
   }

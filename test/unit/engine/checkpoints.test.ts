@@ -67,6 +67,19 @@ describe('checkpoints: apply on probation (fake plugins)', () => {
     await waitFor('the rollback', () => plugins.a?.machine.get('x') === '1', 5_000);
   });
 
+  it('a document with nothing to do: the window is armed and Rollback ends the checkpoint', async () => {
+    // Such jobs can end before the caller's await resumes; the checkpoint must still see them.
+    const { engine } = await converged();
+    const { job, checkpoint } = await engine.applyConfirmed('{"version":1,"plugins":{}}', 1, ROOT);
+    await finished(engine, job);
+    await engine.checkpoints.rollback(ROOT);
+    await waitFor('the rollback', () => engine.checkpoints.current === undefined, 5_000);
+    assert.equal(checkpoint.state, 'rolled-back');
+    const armed = await engine.applyConfirmed('{"version":1,"plugins":{}}', 1, ROOT);
+    await waitFor('the deadline', () => engine.checkpoints.current === undefined, 5_000);
+    assert.equal(armed.checkpoint.state, 'rolled-back', 'rolled back at the deadline');
+  });
+
   it('refuses Apply and a second ApplyConfirmed while one is pending', async () => {
     const { engine } = await converged();
     const { job } = await engine.applyConfirmed(doc({ a: { x: '2' } }), 60, ROOT);
