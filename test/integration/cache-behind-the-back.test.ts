@@ -186,4 +186,26 @@ describe('the package cache never hides a change made with apt-get or dpkg', () 
     execFileSync('dpkg', ['--remove', PACKAGE], { stdio: 'ignore' });
     assert.equal(await actionOf(stack, document, PACKAGE), 'install', 'dpkg --remove seen');
   });
+
+  it("Query's installed list, kept between queries, never hides apt-get install or dpkg --remove", async () => {
+    const installedNow = async (): Promise<boolean> => {
+      const answer = JSON.parse(await stack.client.query(['packagekit'])) as {
+        plugins: { packagekit: { packages: Record<string, unknown> } };
+      };
+      return PACKAGE in answer.plugins.packagekit.packages;
+    };
+    const reads = (): number =>
+      stack.daemon.output.join('').split('"msg":"installed packages read"').length - 1;
+    if (dpkgInstalled(PACKAGE)) execFileSync('dpkg', ['--remove', PACKAGE], { stdio: 'ignore' });
+    assert.equal(await installedNow(), false);
+    const before = reads();
+    for (let i = 0; i < 5; i += 1) assert.equal(await installedNow(), false);
+    // apt's own files may change once on their own (a timer, a lock); most queries are kept.
+    assert.ok(reads() - before <= 1, `${reads() - before} of 5 queries read PackageKit again`);
+
+    apt('install', '--no-install-recommends', PACKAGE);
+    assert.equal(await installedNow(), true, 'apt-get install seen');
+    execFileSync('dpkg', ['--remove', PACKAGE], { stdio: 'ignore' });
+    assert.equal(await installedNow(), false, 'dpkg --remove seen');
+  });
 });

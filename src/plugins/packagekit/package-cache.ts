@@ -14,6 +14,8 @@ const MAX_AGE_MS = 5 * 60_000;
  */
 export class PackageCache {
   readonly entries = new ObservationCache<PackageState>({ maxAgeMs: MAX_AGE_MS });
+  /** Query's sorted names of every installed package, under the same rules. */
+  readonly installed = new ObservationCache<string[]>({ maxAgeMs: MAX_AGE_MS });
   private stamp: string | undefined;
   private watching = false;
 
@@ -32,6 +34,7 @@ export class PackageCache {
   stopWatching(): void {
     this.watching = false;
     this.entries.disable();
+    this.installed.disable();
   }
 
   /**
@@ -42,15 +45,18 @@ export class PackageCache {
     const stamp = aptStateStamp(this.paths);
     if (stamp !== undefined && stamp === this.stamp) return;
     if (this.entries.size > 0) this.log.debug('apt or dpkg state changed: package cache dropped');
-    this.entries.clear();
     this.stamp = stamp;
-    if (stamp === undefined || !this.watching) this.entries.disable();
-    else this.entries.enable();
+    for (const cache of [this.entries, this.installed]) {
+      cache.clear();
+      if (stamp === undefined || !this.watching) cache.disable();
+      else cache.enable();
+    }
   }
 
   /** Something announced a change (or may have): forget everything. */
   drop(reason: string): void {
     if (this.entries.size > 0) this.log.debug({ reason }, 'package cache dropped');
     this.entries.clear();
+    this.installed.clear();
   }
 }

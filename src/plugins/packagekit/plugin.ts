@@ -256,22 +256,27 @@ export class PackageKitPlugin implements Plugin<PackageKitSection, ObservedSecti
   }
 
   /**
-   * Installed packages (concurrent queries share one GetPackages) and the
-   * repositories op-dbus manages, read back from its own files.
+   * Installed packages (kept like Resolve answers: until apt's or dpkg's files
+   * or PackageKit announce a change; concurrent queries share one GetPackages)
+   * and the repositories op-dbus manages, read back from its own files.
    */
   async query(ctx: PluginContext): Promise<PackageKitSection> {
-    const listing = this.installedList.run('installed', () =>
-      this.slots.run(ctx.priority, this.lifetime.signal, () =>
-        this.pk.getPackages(Filter.installed, this.lifetime.signal),
-      ),
-    );
-    const [installed, sources] = await Promise.all([
-      abortable(listing, ctx.signal),
+    this.cache.revalidate();
+    const [{ values }, sources] = await Promise.all([
+      readThrough(this.cache.installed, ['installed'], async () => {
+        const listing = this.installedList.run('installed', () =>
+          this.slots.run(ctx.priority, this.lifetime.signal, () =>
+            this.pk.getPackages(Filter.installed, this.lifetime.signal),
+          ),
+        );
+        const installed = await abortable(listing, ctx.signal);
+        const names = installed.filter((pkg) => pkg.info === Info.installed).map((p) => p.name);
+        ctx.log.debug({ packages: names.length }, 'installed packages read');
+        return new Map([['installed', [...new Set(names)].sort()]]);
+      }),
       readSourcesState(this.apt, []),
     ]);
-    const names = [
-      ...new Set(installed.filter((pkg) => pkg.info === Info.installed).map((pkg) => pkg.name)),
-    ].sort();
+    const names = values.get('installed') ?? [];
     const packages = Object.fromEntries(
       names.map((name) => [name, { ensure: 'installed' as const }]),
     );
