@@ -1,7 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
-/** Where the package's own files (package.json, dbus-interfaces/) live, next to dist/. */
-export const PACKAGE_ROOT = new URL('../', import.meta.url);
+/**
+ * Where the package's own files (package.json, dbus-interfaces/, dist/validators/)
+ * live: the nearest folder above this module with a package.json. This module
+ * sits in src/ under tsx, in dist/ as built, and in dist/bundle/ when bundled.
+ */
+function packageRoot(): URL {
+  for (let url = new URL('../', import.meta.url), i = 0; i < 3; url = new URL('../', url), i += 1)
+    if (existsSync(new URL('package.json', url))) return url;
+  throw new Error(`no package.json above ${import.meta.url}`);
+}
+
+export const PACKAGE_ROOT = packageRoot();
 
 function readVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as {

@@ -2,9 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { connectBus, dbusErrorText, onBusClosed } from '../dbus/bus.js';
-import { runDaemonCommand } from '../daemon/main.js';
 import { applyOnProbation, onPendingCheckpoint } from './checkpoint-commands.js';
-import { runFleetCommand } from './fleet-commands.js';
 import { applyAndWait, runJobAndWait, StateManagerClient } from './client.js';
 import {
   formatPlan,
@@ -191,8 +189,10 @@ async function history(limit: number, check: boolean, json: boolean): Promise<nu
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === 'daemon') return runDaemonCommand(rest);
-  if (command === 'fleet') return runFleetCommand(rest);
+  // Loaded on demand: the daemon's start-up does not pay for etcd's client, nor
+  // a one-shot command for the daemon's modules (docs/performance.md).
+  if (command === 'daemon') return (await import('../daemon/main.js')).runDaemonCommand(rest);
+  if (command === 'fleet') return (await import('./fleet-commands.js')).runFleetCommand(rest);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

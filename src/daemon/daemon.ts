@@ -23,7 +23,7 @@ import { CheckpointFile } from '../engine/checkpoints/checkpoint-file.js';
 import { recoverCheckpoint } from './checkpoint-recovery.js';
 import { BusPool } from './bus-pool.js';
 import type { Config } from './config.js';
-import { FleetNode } from './fleet-node.js';
+import type { FleetNode } from './fleet-node.js';
 import { createPlugins } from './plugins.js';
 import type { SdNotify } from './sd-notify.js';
 
@@ -91,7 +91,10 @@ export class Daemon {
     const validator = new DocumentValidator(buildDocumentSchema(PLUGINS));
     const stateFile = new DesiredStateFile(config.stateDir, log);
     const checkpointFile = new CheckpointFile(config.stateDir, log);
-    const fleetSettings = config.fleet ? await FleetNode.settings(config.fleet) : undefined;
+    // etcd's client (gRPC, protobuf) is loaded only by a fleet node: ~100 ms of start-up.
+    const fleetModule = config.fleet ? await import('./fleet-node.js') : undefined;
+    const fleetSettings =
+      config.fleet && fleetModule ? await fleetModule.FleetNode.settings(config.fleet) : undefined;
     const engine = new StateManager({
       groups: fleetSettings?.groups ?? [],
       plugins,
@@ -157,9 +160,10 @@ export class Daemon {
     await recoverCheckpoint(engine, checkpointFile, log);
     drift.start();
     // Needs no etcd to start: the node goes on with its persisted layers until etcd answers.
-    daemon.parts.fleet = fleetSettings
-      ? await FleetNode.start(fleetSettings, engine, ledger, log)
-      : undefined;
+    daemon.parts.fleet =
+      fleetSettings && fleetModule
+        ? await fleetModule.FleetNode.start(fleetSettings, engine, ledger, log)
+        : undefined;
     await schedule.start(config.driftSchedule);
     engine.events.on('changed', daemon.onStateChanged);
     return daemon;

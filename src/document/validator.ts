@@ -1,6 +1,6 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import formatsPlugin from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { TSchema } from '@sinclair/typebox';
+import { newAjv, precompiledValidator } from './compiled-schemas.js';
 import { ErrorName, OpdbusError } from '../errors.js';
 import type { DesiredDocument } from './document.js';
 
@@ -73,20 +73,30 @@ function describe(error: ErrorObject): string {
   }
 }
 
-/** A schema compiled once (about 70 ms), answering with every problem as '/path: problem'. */
+/**
+ * A schema's validator, answering with every problem as '/path: problem': the
+ * build's (compiled-schemas.ts) when there is one, else compiled at first use,
+ * so that a schema nobody checks costs nothing.
+ */
 export class SchemaChecker {
-  private readonly validate: ValidateFunction;
+  private compiled: ValidateFunction | undefined;
 
-  constructor(schema: TSchema) {
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true });
-    // ajv-formats is CommonJS; under NodeNext its function is the default export's default.
-    formatsPlugin.default(ajv);
-    this.validate = ajv.compile(schema);
+  constructor(private readonly schema: TSchema) {}
+
+  private get validate(): ValidateFunction {
+    this.compiled ??= precompiledValidator(this.schema) ?? newAjv().compile(this.schema);
+    return this.compiled;
+  }
+
+  /** Compiles (or loads) now rather than at the first check. */
+  prepare(): void {
+    void this.validate;
   }
 
   problems(value: unknown): string[] {
-    if (this.validate(value)) return [];
-    const errors = this.validate.errors ?? [];
+    const validate = this.validate;
+    if (validate(value)) return [];
+    const errors = validate.errors ?? [];
     // "must match then/else schema" only repeats the error found inside then/else.
     const meaningful = errors.filter((error) => error.keyword !== 'if');
     return [...new Set((meaningful.length > 0 ? meaningful : errors).map(describe))];
