@@ -1,7 +1,9 @@
 // `npm run bench [-- --quick] [-- --only ovs|network]`: op-dbus against Ansible and
 // Puppet on the same machine in the same run, op-dbus's Open vSwitch apply against
 // ovs-vsctl, network applies against nmcli, plus the daemon's own latency, drift,
-// memory and start-up figures. A benchmark, not a test: `npm test` never runs it.
+// memory and start-up figures (the daemon runs with systemd/op-dbus.service's
+// environment), and a 1,000-node fleet on etcd. A benchmark, not a test: `npm test`
+// never runs it.
 // Needs root, the apt backend, and no other apt/dpkg user at the same time.
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,22 +11,33 @@ import { startPackageKit } from '../test/harness/packagekit.js';
 import { startStack, type Stack } from '../test/harness/stack.js';
 import { startSystemBus } from '../test/harness/system-bus.js';
 import { startSystemdUser, type SystemdUser } from '../test/harness/systemd-user.js';
+import { startEtcdCluster } from '../test/harness/etcd.js';
+import { fleetSimulation } from './lib/fleet.js';
 import { concurrentLoad, type LoadResult } from './lib/load.js';
-import { networkApplies, type NetworkBench } from './lib/network.js';
+import { networkApplies } from './lib/network.js';
 import { ansibleRunner, ensurePeers, peerVersions, puppetRunner } from './lib/peers.js';
-import { ovsBridgeBench, type OvsBridgeRow } from './lib/openvswitch.js';
-import { ratio, table, writeResults } from './lib/report.js';
+import { ovsBridgeBench } from './lib/openvswitch.js';
+import { writeResults } from './lib/report.js';
+import {
+  report,
+  reportNetwork,
+  reportOvs,
+  type NoopRow,
+  type RealFigures,
+} from './lib/report-tables.js';
 import {
   applyDone,
   coldApplies,
   driftCorrection,
   idle,
-  manyApplies,
+  manyCalls,
   QUIET,
   resolveFloor,
   startupToReady,
 } from './lib/sections.js';
-import { median, quantile, round, samples } from './lib/timing.js';
+import { warmReads } from './lib/speed.js';
+import { round, samples } from './lib/timing.js';
+import { unitEnvironment } from './lib/unit-environment.js';
 import {
   installedPackages,
   opdbusDocument,
@@ -52,7 +65,9 @@ const REPS = quick
       loadMs: 1_000,
       idleS: 10,
       applies: 200,
-      startup: 1,
+      startup: 3,
+      reads: 20,
+      fleetNodes: 200,
       ovs: 2,
       network: 5,
     }
@@ -65,21 +80,13 @@ const REPS = quick
       loadMs: 3_000,
       idleS: 60,
       applies: 1_000,
-      startup: 3,
+      startup: 11,
+      reads: 200,
+      fleetNodes: 1_000,
       ovs: 5,
       network: 20,
     };
 const log = (line: string): void => console.error(`[bench] ${line}`);
-
-interface NoopRow {
-  workload: string;
-  warmMs: number[];
-  coldMs: number[];
-  resolveMs: number[];
-  ansibleMs: number[];
-  puppetMs: number[];
-  peersUnchanged: boolean;
-}
 
 async function noopRows(
   stack: Stack,
@@ -143,12 +150,17 @@ async function loadRows(stack: Stack, planDocument: string): Promise<Record<stri
   return out;
 }
 
-async function realBackend(): Promise<Record<string, unknown>> {
+/** The unit file's environment for every daemon the bench starts (NODE_OPTIONS and all). */
+const unit = unitEnvironment('/nonexistent-state-directory');
+
+async function realBackend(): Promise<RealFigures & { packages: string[] }> {
   let systemd: SystemdUser | undefined;
   const units = unitNames(UNIT_COUNT);
   const stack = await startStack({
     backend: 'apt',
     daemonArgs: QUIET,
+    // STATE_DIRECTORY is overridden by the harness's --state-dir (flags win).
+    daemonEnv: unit.env,
     services: async () => {
       systemd = await startSystemdUser();
       await writeUnits(systemd, units);
@@ -170,9 +182,17 @@ async function realBackend(): Promise<Record<string, unknown>> {
     log('drift: unit stopped behind the back');
     const driftMs = await driftCorrection(user, units[0] as string, REPS.drift);
     const load = await loadRows(stack, full);
+    log('warm reads, one client');
+    const reads = await warmReads(stack.client, full, REPS.reads);
+    const pid = stack.daemon.pid;
+    log(`memory: ${REPS.applies} no-op applies, then ${REPS.applies} queries`);
+    const applies = await manyCalls(pid, REPS.applies, () => applyDone(stack.client, full));
+    const queries = await manyCalls(pid, REPS.applies, () =>
+      stack.client.query(['packagekit', 'systemd']),
+    );
     log(`idle for ${REPS.idleS} s`);
-    const idleReal = await idle(stack.daemon.pid, REPS.idleS);
-    return { packages: pkgs, noop, driftMs, load, idle: idleReal };
+    const idleReal = await idle(pid, REPS.idleS);
+    return { packages: pkgs, noop, driftMs, load, reads, applies, queries, idle: idleReal };
   } catch (err) {
     log(
       `daemon output (last lines):\n${stack.daemon.output.join('').split('\n').slice(-30).join('\n')}`,
@@ -183,141 +203,18 @@ async function realBackend(): Promise<Record<string, unknown>> {
   }
 }
 
-async function dummyBackend(): Promise<Record<string, unknown>> {
-  const stack = await startStack({ backend: 'dummy', daemonArgs: QUIET });
-  try {
-    const document = JSON.stringify({
-      version: 1,
-      plugins: { packagekit: { packages: { glib2: { ensure: 'installed' } } } },
-    });
-    await applyDone(stack.client, document);
-    log(`${REPS.applies} applies (dummy backend)`);
-    const applies = await manyApplies(stack.client, stack.daemon.pid, document, REPS.applies);
-    const idleAfter = await idle(stack.daemon.pid, 10);
-    return { applies, idleAfter };
-  } finally {
-    await stack.stop();
-  }
-}
-
-async function startup(): Promise<Record<string, number[]>> {
+async function startup(): Promise<{ readyMs: number[] }> {
   const bus = await startSystemBus();
   const pk = await startPackageKit(bus, 'dummy');
   try {
     const fresh: number[] = [];
     for (let i = 0; i < REPS.startup; i += 1)
-      fresh.push(await startupToReady(bus, mkdtempSync(join(bus.dir, 'ready-'))));
+      fresh.push(await startupToReady(bus, mkdtempSync(join(bus.dir, 'ready-')), unit.env));
     return { readyMs: fresh };
   } finally {
     await pk.stop();
     await bus.stop();
   }
-}
-
-function reportNetwork(network: NetworkBench): void {
-  console.log(
-    '\nNetwork applies, median ms (bridge + veth port + address; nmcli: modify + reapply)',
-  );
-  const row = (label: string, figures: { opdbusMs: number[]; nmcliMs: number[] }) => [
-    label,
-    round(median(figures.opdbusMs), 0),
-    round(median(figures.nmcliMs), 0),
-    ratio(median(figures.opdbusMs), median(figures.nmcliMs)),
-  ];
-  console.log(
-    table(
-      ['network apply', 'op-dbus', 'nmcli', 'op-dbus/nmcli'],
-      [row('no-op', network.noop), row('one change (address)', network.oneChange)],
-    ),
-  );
-}
-
-function reportOvs(row: OvsBridgeRow): void {
-  const opdbus = median(row.opdbusMs);
-  console.log(
-    `\nA bridge with ${row.ports} internal ports from nothing (Open vSwitch, netdev), median ms`,
-  );
-  console.log(
-    table(
-      ['way', 'median ms', 'samples', 'x op-dbus'],
-      [
-        ['op-dbus Apply (one transaction)', row.opdbusMs],
-        [`ovs-vsctl, one add-port per port (${row.ports + 1} commands)`, row.vsctlPerPortMs],
-        [`ovs-vsctl, one command with ${row.ports} -- add-port`, row.vsctlOneCommandMs],
-      ].map(([way, ms]) => {
-        const values = ms as number[];
-        return [
-          way as string,
-          round(median(values), 0),
-          values.map((v) => round(v, 0)).join(' '),
-          ratio(median(values), opdbus),
-        ];
-      }),
-    ),
-  );
-}
-
-function report(results: {
-  real: Record<string, unknown>;
-  dummy: Record<string, unknown>;
-  startup: Record<string, number[]>;
-  ovs: OvsBridgeRow;
-  network: NetworkBench;
-}): void {
-  const noop = results.real.noop as NoopRow[];
-  console.log('\nNo-op Apply, median ms (ratios: peer / op-dbus warm; cold / one Resolve)');
-  console.log(
-    table(
-      [
-        'workload',
-        'op-dbus warm',
-        'op-dbus cold',
-        'Resolve',
-        'ansible',
-        'puppet',
-        'ansible/warm',
-        'puppet/warm',
-        'cold/Resolve',
-      ],
-      noop.map((row) => {
-        const warm = median(row.warmMs);
-        const cold = median(row.coldMs);
-        const resolve = row.resolveMs.length > 0 ? median(row.resolveMs) : undefined;
-        return [
-          row.workload,
-          round(warm, 1),
-          round(cold, 0),
-          resolve === undefined ? null : round(resolve, 0),
-          round(median(row.ansibleMs), 0),
-          round(median(row.puppetMs), 0),
-          ratio(median(row.ansibleMs), warm),
-          ratio(median(row.puppetMs), warm),
-          ratio(cold, resolve),
-        ];
-      }),
-    ),
-  );
-  const drift = results.real.driftMs as number[];
-  console.log(
-    `\nDrift: unit stopped with systemctl -> active again: median ${round(median(drift), 0)} ms, max ${round(quantile(drift, 1), 0)} ms`,
-  );
-  console.log('\nLatency under concurrent clients');
-  const load = results.real.load as Record<string, LoadResult[]>;
-  console.log(
-    table(
-      ['call', 'clients', 'p50 ms', 'p99 ms', 'calls/s'],
-      Object.entries(load).flatMap(([call, rows]) =>
-        rows.map((r) => [call, r.clients, r.p50Ms, r.p99Ms, r.callsPerSecond]),
-      ),
-    ),
-  );
-  reportOvs(results.ovs);
-  reportNetwork(results.network);
-  console.log('\nResources');
-  console.log(JSON.stringify({ idleReal: results.real.idle, dummy: results.dummy }, null, 1));
-  console.log(
-    `\nStart-up (spawn -> READY=1 on NOTIFY_SOCKET): ${results.startup.readyMs?.map((v) => round(v, 0)).join(', ')} ms`,
-  );
 }
 
 async function main(): Promise<void> {
@@ -339,8 +236,13 @@ async function main(): Promise<void> {
   }
   ensurePeers(log);
   const real = await realBackend();
-  const dummy = await dummyBackend();
   const ready = await startup();
+  log(`fleet: ${REPS.fleetNodes} simulated nodes on a three-member etcd cluster`);
+  const cluster = await startEtcdCluster();
+  const fleet = await fleetSimulation({
+    endpoints: cluster.endpoints,
+    nodes: REPS.fleetNodes,
+  }).finally(() => cluster.stop());
   log('openvswitch: a bridge with 50 ports');
   const ovs = await ovsBridgeBench(REPS.ovs);
   const network = await networkApplies(REPS.network, log);
@@ -350,8 +252,8 @@ async function main(): Promise<void> {
     reps: REPS,
     peers: peerVersions(),
     real,
-    dummy,
     startup: ready,
+    fleet,
     ovs,
     network,
     seconds: round((Date.now() - started) / 1000, 0),

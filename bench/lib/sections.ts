@@ -108,44 +108,49 @@ export async function idle(pid: number, seconds: number): Promise<IdleResult> {
   return { seconds, cpuMs: cpuMs(pid) - cpu0, rssStartMiB, rssEndMiB: round(rssMiB(pid)) };
 }
 
-export interface ApplyRunResult {
-  applies: number;
+export interface CallRunResult {
+  calls: number;
+  /** The daemon's RSS before, and after each quarter of the calls. */
   rssMiB: { after: number; rss: number }[];
   cpuMs: number;
-  medianApplyMs: number;
+  medianMs: number;
 }
 
-export async function manyApplies(
-  client: StateManagerClient,
+/** `count` calls one after another; the daemon's RSS every quarter and its CPU time. */
+export async function manyCalls(
   pid: number,
-  document: string,
   count: number,
-): Promise<ApplyRunResult> {
+  call: () => Promise<unknown>,
+): Promise<CallRunResult> {
   const rss = [{ after: 0, rss: round(rssMiB(pid)) }];
   const cpu0 = cpuMs(pid);
   const times: number[] = [];
   for (let i = 1; i <= count; i += 1) {
-    times.push((await timed(() => applyDone(client, document))).ms);
+    times.push((await timed(call)).ms);
     if (i % Math.max(1, Math.floor(count / 4)) === 0)
       rss.push({ after: i, rss: round(rssMiB(pid)) });
   }
   return {
-    applies: count,
+    calls: count,
     rssMiB: rss,
     cpuMs: cpuMs(pid) - cpu0,
-    medianApplyMs: round(median(times), 2),
+    medianMs: round(median(times), 2),
   };
 }
 
 /** Spawns the daemon with NOTIFY_SOCKET and times spawn to READY=1; stops it again. */
-export async function startupToReady(bus: SystemBus, stateDir: string): Promise<number> {
+export async function startupToReady(
+  bus: SystemBus,
+  stateDir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<number> {
   const listener = new NotifyListener();
   const t0 = process.hrtime.bigint();
   const daemon = start(
     'op-dbus daemon',
     process.execPath,
     [CLI, 'daemon', ...QUIET, ...defaultDaemonArgs(bus), '--state-dir', stateDir],
-    { ...bus.env, NOTIFY_SOCKET: listener.path },
+    { ...bus.env, ...env, NOTIFY_SOCKET: listener.path },
   );
   try {
     const readyAt = await Promise.race([

@@ -18,12 +18,16 @@ export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.u
 export async function startDaemon(
   bus: SystemBus,
   extraArgs: string[] = [],
+  /** Added to the daemon's environment (e.g. the unit file's NODE_OPTIONS, NOTIFY_SOCKET). */
+  env: NodeJS.ProcessEnv = {},
+  /** Node's own flags (e.g. --cpu-prof, which NODE_OPTIONS may not carry). */
+  nodeArgs: string[] = [],
 ): Promise<ManagedProcess> {
   const daemon = start(
     'op-dbus daemon',
     process.execPath,
-    [CLI, 'daemon', '--log-level', 'debug', ...defaultDaemonArgs(bus), ...extraArgs],
-    bus.env,
+    [...nodeArgs, CLI, 'daemon', '--log-level', 'debug', ...defaultDaemonArgs(bus), ...extraArgs],
+    { ...bus.env, ...env },
   );
   await waitFor('the daemon to own its name', async () => {
     if (!daemon.running) throw new Error(`daemon exited: ${daemon.output.join('')}`);

@@ -16,6 +16,10 @@ export interface StackOptions {
   /** Added to packagekitd's environment (e.g. APT_CONFIG: see packagekit-apt-config.ts). */
   packagekitEnv?: Record<string, string>;
   daemonArgs?: string[];
+  /** Added to the daemon's environment (the bench: what systemd/op-dbus.service sets). */
+  daemonEnv?: NodeJS.ProcessEnv;
+  /** Node's flags for the daemon (the bench's --cpu-prof). */
+  daemonNodeArgs?: string[];
   /**
    * More real services to start on the private bus before the daemon (systemd user
    * manager, hostnamed, ...). Returns extra daemon arguments and what to stop.
@@ -54,7 +58,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const services = options.services ? await options.services(bus) : { stoppables: [] };
     started.unshift(...[...services.stoppables].reverse());
     const daemonArgs = [...(services.daemonArgs ?? []), ...(options.daemonArgs ?? [])];
-    let daemon = await startDaemon(bus, daemonArgs);
+    const daemonEnv = options.daemonEnv ?? {};
+    let daemon = await startDaemon(bus, daemonArgs, daemonEnv, options.daemonNodeArgs);
     const { bus: clientBus, client } = await connectClient(bus);
     const stack: Stack = {
       bus,
@@ -71,7 +76,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
       async restartDaemon(extraArgs = []) {
         await daemon.stop();
-        daemon = await startDaemon(bus, [...daemonArgs, ...extraArgs]);
+        daemon = await startDaemon(
+          bus,
+          [...daemonArgs, ...extraArgs],
+          daemonEnv,
+          options.daemonNodeArgs,
+        );
         return daemon;
       },
     };
