@@ -80,8 +80,9 @@ describe('the Cockpit page in a real browser', { skip: browserTestsMissing }, ()
     await waitForText(page, 'tr.condition-Ready', /True\s*Serving/);
     await waitForText(page, 'tr.condition-Degraded', /False\s*LastJobSucceeded/);
     assert.equal(await page.locator('#conditions tbody tr').count(), 4);
-    // The daemon has confirm/rollback (ApplyConfirmed): Apply offers a confirm timeout.
-    assert.equal(await page.getAttribute('body', 'data-features'), 'checkpoint');
+    // The daemon has confirm/rollback (ApplyConfirmed): Apply offers a confirm timeout;
+    // it has GetDesiredLayers, so the fleet feature is mounted (its tab hidden: no fleet).
+    assert.equal(await page.getAttribute('body', 'data-features'), 'checkpoint fleet');
     assert.equal(await page.locator('#confirm-enabled').count(), 1);
     assert.deepEqual(
       JSON.parse(await page.inputValue('#document')),

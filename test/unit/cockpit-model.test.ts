@@ -23,7 +23,9 @@ interface Described {
 interface Model {
   parseProblems(message: string): Problem[];
   describeError(error: unknown): Described;
-  parsePlan(text: string): { plugin: string; resource: string; action: string; reason?: string }[];
+  parsePlan(
+    text: string,
+  ): { plugin: string; resource: string; action: string; reason?: string; layer?: string }[];
   formatChange(from: unknown, to: unknown): string;
   parseResult(text: string):
     | {
@@ -139,21 +141,25 @@ describe('the Cockpit page model', () => {
     assert.equal(model.describeError({ name: ErrorName.NoCheckpoint, message: 'x' }).kind, 'error');
   });
 
-  it('keeps well-formed plan rows (with their reason) and drops malformed ones', () => {
+  it('keeps well-formed plan rows (with their reason and layer) and drops malformed ones', () => {
     const rows = model.parsePlan(
       JSON.stringify([
         { plugin: 'hostname', resource: 'static', action: 'set', from: 'a', to: 'b' },
         { plugin: 'x', resource: 'y', action: 'none', from: 1, to: 1, reason: 'pinned' },
+        { plugin: 'h', resource: 'pretty', action: 'none', layer: 'node:n1', from: 1, to: 1 },
+        { plugin: 'h', resource: 'static', action: 'none', layer: 7, from: 1, to: 1 },
         { plugin: 'x', action: 'set' },
         'junk',
         null,
       ]),
     );
     assert.deepEqual(
-      rows.map((r) => [r.plugin, r.resource, r.action, r.reason]),
+      rows.map((r) => [r.plugin, r.resource, r.action, r.reason, r.layer]),
       [
-        ['hostname', 'static', 'set', undefined],
-        ['x', 'y', 'none', 'pinned'],
+        ['hostname', 'static', 'set', undefined, undefined],
+        ['x', 'y', 'none', 'pinned', undefined],
+        ['h', 'pretty', 'none', undefined, 'node:n1'],
+        ['h', 'static', 'none', undefined, undefined],
       ],
     );
     assert.deepEqual(model.parsePlan('not json'), []);

@@ -25,6 +25,9 @@ function planTable(rows) {
       value: (r) => (r.action === 'none' ? formatValue(r.to) : formatChange(r.from, r.to)),
     },
   ];
+  // On a fleet node every row names the layer its resource comes from.
+  if (rows.some((row) => row.layer))
+    columns.splice(2, 0, { label: 'Layer', value: (r) => r.layer ?? '' });
   if (rows.some((row) => row.reason))
     columns.push({ label: 'Reason', value: (r) => r.reason ?? '' });
   return h(
@@ -92,9 +95,13 @@ export function mountEditor(ctx) {
     }
   };
 
+  // What the editor holds: the daemon's desired state, or on a fleet node the
+  // local layer (the fleet feature's loadDocument), which is what Apply replaces.
   const load = async () => {
-    const [text] = await api.call('GetDesiredState');
-    editor.value = pretty(String(text));
+    const text = ctx.loadDocument
+      ? await ctx.loadDocument()
+      : String((await api.call('GetDesiredState'))[0]);
+    editor.value = pretty(text);
     dirty = false;
   };
 

@@ -1,18 +1,22 @@
 // Entry point: one D-Bus client, one job store, then the views. Optional features
 // are mounted only when the daemon's introspection lists their members; a new one
-// (fleet, ...) is one entry in FEATURES and one module.
+// is one entry in FEATURES and one module.
 import { connect, reloadWhenDaemonAppears } from './client.js';
 import { byId } from './dom.js';
 import { checkpointAvailable, mountCheckpoint } from './checkpoint-view.js';
 import { mountDrift } from './drift-view.js';
 import { mountEditor, plainApply } from './editor-view.js';
+import { fleetAvailable, mountFleet } from './fleet-view.js';
 import { mountHistory } from './history-view.js';
 import { JobStore } from './jobs.js';
 import { mountJobs } from './jobs-view.js';
 import { describeError } from './model.js';
 import { mountStatus } from './status-view.js';
 
-const FEATURES = [{ name: 'checkpoint', available: checkpointAvailable, mount: mountCheckpoint }];
+const FEATURES = [
+  { name: 'checkpoint', available: checkpointAvailable, mount: mountCheckpoint },
+  { name: 'fleet', available: fleetAvailable, mount: mountFleet },
+];
 
 function showPageAlert(error) {
   const alert = byId('page-alert');

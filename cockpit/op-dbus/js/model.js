@@ -104,7 +104,10 @@ export function describeError(error) {
   }
 }
 
-/** Plan rows as the daemon sends them; rows without plugin/resource/action are dropped. */
+/**
+ * Plan rows as the daemon sends them; rows without plugin/resource/action are dropped.
+ * On a fleet node each row also names its `layer`.
+ */
 export function parsePlan(planText) {
   const rows = parseJson(planText, []);
   if (!Array.isArray(rows)) return [];
@@ -120,6 +123,7 @@ export function parsePlan(planText) {
       from: row.from,
       to: row.to,
       reason: typeof row.reason === 'string' ? row.reason : undefined,
+      layer: typeof row.layer === 'string' ? row.layer : undefined,
     }));
 }
 
