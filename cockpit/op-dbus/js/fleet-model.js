@@ -153,3 +153,131 @@ export function connectionText(condition) {
     return 'Watching etcd: new revisions of its layers arrive as they are published.';
   return 'Not hearing etcd: the node keeps serving and converging on the layers it holds, and reconnects with back-off.';
 }
+
+// ---- Fleet-wide status: what `op-dbus fleet status --json` prints ----
+// Every node's report comes from etcd, written by machines other than this one:
+// the CLI checks reports against their schema, but the page checks again (it
+// runs whatever `op-dbus` is on the PATH) and bounds every text it shows.
+
+/** The page runs the CLI as installed (scripts/install.sh: /usr/bin/op-dbus). */
+export const STATUS_COMMAND = ['op-dbus', 'fleet', 'status', '--json'];
+export const WATCH_COMMAND = ['op-dbus', 'fleet', 'watch'];
+const MAX_NODES = 500;
+const MAX_TEXT = 300;
+
+const bounded = (value) => {
+  const s = typeof value === 'string' ? value : '';
+  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` : s;
+};
+const revision = (value) => (Number.isSafeInteger(value) && value >= 0 ? value : null);
+
+function parseNodeLayer(layer) {
+  return {
+    layer: bounded(layer.layer),
+    applied: revision(layer.applied),
+    published: revision(layer.published),
+    outcome: typeof layer.outcome === 'string' ? bounded(layer.outcome) : undefined,
+    waiting: layer.waiting === true,
+    refused: Array.isArray(layer.refused) ? layer.refused.slice(0, 20).map(bounded) : undefined,
+  };
+}
+
+/** The report's lastResult (src/daemon/fleet-node.ts: {job, kind, state, summary}) in words. */
+export function resultText(lastResult) {
+  if (!isObject(lastResult)) return '—';
+  const count = (key) =>
+    isObject(lastResult.summary) && Number.isFinite(lastResult.summary[key])
+      ? lastResult.summary[key]
+      : 0;
+  const job = Number.isSafeInteger(lastResult.job) ? `job ${lastResult.job}` : 'job';
+  const kind = typeof lastResult.kind === 'string' ? ` (${bounded(lastResult.kind)})` : '';
+  const state = typeof lastResult.state === 'string' ? bounded(lastResult.state) : 'ended';
+  return `${job}${kind} ${state}: ${count('changed')} changed, ${count('unchanged')} unchanged, ${count('failed')} failed`;
+}
+
+function parseNode(entry, now) {
+  const report = isObject(entry.report) ? entry.report : undefined;
+  const time = report && typeof report.time === 'string' ? Date.parse(report.time) : NaN;
+  const layers = (Array.isArray(entry.layers) ? entry.layers : [])
+    .filter((layer) => isObject(layer) && typeof layer.layer === 'string')
+    .map(parseNodeLayer);
+  return {
+    node: bounded(entry.node),
+    alive: entry.alive === true,
+    generation: report && Number.isSafeInteger(report.generation) ? report.generation : undefined,
+    result: report ? resultText(report.lastResult) : '—',
+    reportAgeSeconds: Number.isFinite(time)
+      ? Math.max(0, Math.round((now - time) / 1000))
+      : undefined,
+    layers,
+    // A layer lags while the revision the node holds is not the one published.
+    behind: layers.filter((l) => l.published !== null && l.applied !== l.published),
+    problems: (Array.isArray(entry.problems) ? entry.problems : [])
+      .filter((p) => typeof p === 'string')
+      .slice(0, 20)
+      .map(bounded),
+  };
+}
+
+/**
+ * `fleet status --json`'s stdout ({revision, nodes: [{node, alive, report, layers,
+ * problems}], exitCode}) as rows, or undefined when it is not that. Nodes without a
+ * string name are dropped.
+ */
+export function parseFleetStatus(stdout, now = Date.now()) {
+  const parsed = parseJson(typeof stdout === 'string' ? stdout.trim() : '', undefined);
+  if (!isObject(parsed) || !Array.isArray(parsed.nodes)) return undefined;
+  return {
+    revision: revision(parsed.revision),
+    nodes: parsed.nodes
+      .filter((entry) => isObject(entry) && typeof entry.node === 'string' && entry.node !== '')
+      .slice(0, MAX_NODES)
+      .map((entry) => parseNode(entry, now)),
+  };
+}
+
+/**
+ * What one run of STATUS_COMMAND through cockpit.spawn came to: {status} or
+ * {error}. `run` is {exitStatus, problem, message, stdout}: exitStatus 0 for
+ * success; the CLI exits 1 when a node failed, lags or is dead, still printing the
+ * status, so 1 with parseable output is a status too. Anything else is a failure,
+ * said in the CLI's own words (its stderr, which cockpit gives as the message).
+ */
+export function statusFromRun(run, now = Date.now()) {
+  const { exitStatus, problem } = run;
+  const message = bounded(typeof run.message === 'string' ? run.message.trim() : '');
+  if (problem === 'not-found')
+    return {
+      error: `op-dbus fleet status could not run: the op-dbus command is not installed on this machine's PATH (scripts/install.sh puts it in /usr/bin).${message ? ` ${message}` : ''}`,
+    };
+  if (problem) return { error: `op-dbus fleet status could not run: ${message || problem}` };
+  if (exitStatus === 0 || exitStatus === 1) {
+    const status = parseFleetStatus(run.stdout, now);
+    if (status) return { status };
+    return { error: 'op-dbus fleet status printed something that is not a fleet status.' };
+  }
+  const how = Number.isInteger(exitStatus) ? `exit status ${exitStatus}` : 'it was stopped';
+  // Without administrative access the CLI runs as the user, who may not read root's file.
+  const hint = /cannot read configuration .*EACCES/.test(message)
+    ? " Reading the daemon's configuration needs administrative access: turn it on in Cockpit."
+    : '';
+  return {
+    error: `op-dbus fleet status failed (${how}): ${message || 'it printed no reason.'}${hint}`,
+  };
+}
+
+/** A node's layer as `fleet status` prints it (formatStatusLine): "group:web 5/7 done", "waiting" for a rollout slot. */
+export function nodeLayerText(layer) {
+  const state = layer.waiting ? 'waiting' : (layer.outcome ?? '-');
+  return `${layer.layer} ${layer.applied ?? '-'}/${layer.published ?? '-'} ${state}`;
+}
+
+/** The lag column: which layers are behind what is published, and how old the report is. */
+export function lagText(node) {
+  const behind = node.behind.map(
+    (l) => `${l.layer} at ${l.applied ?? 'none'}, published ${l.published}`,
+  );
+  const age =
+    node.reportAgeSeconds === undefined ? 'no report' : `report ${node.reportAgeSeconds} s old`;
+  return [behind.length > 0 ? behind.join('; ') : 'in step', age].join(' · ');
+}
