@@ -2,9 +2,9 @@
 // FleetConnected, or holds layers besides `local`): FleetConnected live from
 // Conditions (PropertiesChanged), the node's layers from GetDesiredLayers, read
 // again whenever DesiredGeneration moves or the daemon restarts (no polling), and
-// which resources each layer contributes. Fleet-wide status needs the publisher's
-// etcd credentials and the CLI; the tab says so. On a fleet node the editor holds
-// the local layer: Apply sets that layer only, and the fleet's are merged over it.
+// which resources each layer contributes; and every node's status, from the CLI
+// (fleet-status-view.js). On a fleet node the editor holds the local layer: Apply
+// sets that layer only, and the fleet's are merged over it.
 import { byId, coalesce, fill, h, table } from './dom.js';
 import {
   connectionText,
@@ -15,6 +15,7 @@ import {
   parseLayers,
   revisionText,
 } from './fleet-model.js';
+import { mountFleetStatus } from './fleet-status-view.js';
 import { describeError, formatTime } from './model.js';
 import { mountTabs } from './tabs.js';
 
@@ -59,11 +60,14 @@ function layersTable(layers) {
 
 export function mountFleet(ctx) {
   const { api } = ctx;
-  const tabs = mountTabs();
+  const fleetWide = mountFleetStatus();
+  // The CLI runs only while someone looks at the tab.
+  const tabs = mountTabs((id) => (id === 'tab-fleet' ? fleetWide.start() : fleetWide.stop()));
   /** The last layers read, and the generation and daemon run they belong to. */
   let layers = [];
   let readFailure;
   let known = false;
+  let shownLayers;
   /** One GetDesiredLayers per generation and daemon run, shared with the editor. */
   let reading;
   let readFor;
@@ -122,7 +126,10 @@ export function mountFleet(ctx) {
     const error = byId('fleet-error');
     error.hidden = !readFailure;
     fill(error, readFailure ? `${readFailure.title}: ${readFailure.message}` : '');
-    fill(byId('fleet-layers'), layersTable(layers));
+    // Rebuilt only when the layers change, not on every property change: a person
+    // selecting text in the table keeps it.
+    if (layers !== shownLayers) fill(byId('fleet-layers'), layersTable(layers));
+    shownLayers = layers;
   });
 
   let sequence = 0;
@@ -142,7 +149,14 @@ export function mountFleet(ctx) {
   };
 
   let generation = api.manager.DesiredGeneration;
+  let connected = fleetConnection(api.manager.Conditions)?.status;
   api.manager.addEventListener('changed', () => {
+    // etcd lost or back: read the fleet-wide status again (the watch may have died).
+    const status = fleetConnection(api.manager.Conditions)?.status;
+    if (status !== connected) {
+      connected = status;
+      fleetWide.nudge();
+    }
     const next = api.manager.DesiredGeneration;
     if (next !== undefined && next !== generation) {
       generation = next;

@@ -3,7 +3,8 @@
 // those features gets the page as it always was.
 import { byId } from './dom.js';
 
-export function mountTabs() {
+/** onSelect(id) runs whenever a tab becomes the selected one. */
+export function mountTabs(onSelect = () => undefined) {
   const nav = byId('page-tabs');
   const tabs = [...nav.querySelectorAll('[role="tab"]')];
   const panelOf = (tab) => byId(tab.getAttribute('aria-controls'));
@@ -15,7 +16,9 @@ export function mountTabs() {
       other.tabIndex = selected ? 0 : -1;
       panelOf(other).hidden = !selected;
     }
+    const changed = document.body.dataset.tab !== tab.id;
     document.body.dataset.tab = tab.id;
+    if (changed) onSelect(tab.id);
   };
   for (const tab of tabs) tab.addEventListener('click', () => select(tab));
 
