@@ -83,7 +83,11 @@ function kill(pid: number): void {
  * runs as whoever runs cockpit-ws, so another user gives a session without root,
  * whose changes the daemon lets through only if polkit says so.
  */
-export async function startCockpit(bus: SystemBus, user: SessionUser = 'root'): Promise<Cockpit> {
+export async function startCockpit(
+  bus: SystemBus,
+  user: SessionUser = 'root',
+  options: { binDir?: string } = {},
+): Promise<Cockpit> {
   const scratch = await mkdtemp(join(tmpdir(), 'opdbus-cockpit-'));
   const dataHome = join(scratch, 'data');
   const home = join(scratch, 'home');
@@ -100,7 +104,8 @@ export async function startCockpit(bus: SystemBus, user: SessionUser = 'root'): 
   const session = startSessionBus(runtime, user);
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
+    // binDir: where programs the page spawns are found first (an `op-dbus` for the fleet tab).
+    PATH: options.binDir ? `${options.binDir}:${process.env.PATH ?? ''}` : process.env.PATH,
     LANG: 'C.UTF-8',
     HOME: home,
     XDG_DATA_HOME: dataHome,
