@@ -12,20 +12,7 @@ import {
   type NetworkFixture,
   type PluginHandle,
 } from '../helpers/network.js';
-
-/** A bridge carrying a static address, with the veth `port` as its port. */
-function bridge(ip: string, port = 'veth-a'): NetworkSection['interfaces'] & object {
-  return [
-    {
-      name: 'br0',
-      type: 'linux-bridge',
-      state: 'up',
-      ipv4: { enabled: true, dhcp: false, address: [{ ip, 'prefix-length': 24 }] },
-      ipv6: { enabled: false },
-      bridge: { options: { stp: { enabled: false } }, port: [{ name: port }] },
-    },
-  ];
-}
+import { bridge } from '../helpers/network-documents.js';
 
 const run = promisify(execFile);
 
@@ -95,7 +82,7 @@ describe('network plugin on a real NetworkManager, in its own namespace', () => 
   it('creates a linux-bridge with a veth port and a static address (seen in the kernel)', async () => {
     const doc: NetworkSection = {
       interfaces: [
-        ...bridge('192.0.2.10'),
+        bridge('192.0.2.10'),
         { name: 'veth-a', type: 'veth', state: 'up', veth: { peer: 'veth-b' } },
       ],
     };
@@ -109,10 +96,10 @@ describe('network plugin on a real NetworkManager, in its own namespace', () => 
   });
 
   it('changes the address: the old one leaves the kernel, the new one arrives', async () => {
-    await applyAndExpectChanged(handle, fx, { interfaces: bridge('192.0.2.10') });
+    await applyAndExpectChanged(handle, fx, { interfaces: [bridge('192.0.2.10')] });
     const { planned } = await applyOnce(
       handle.plugin,
-      { interfaces: bridge('192.0.2.20') },
+      { interfaces: [bridge('192.0.2.20')] },
       fx.log,
     );
     assert.deepEqual(
@@ -123,7 +110,7 @@ describe('network plugin on a real NetworkManager, in its own namespace', () => 
     assert.match(addresses, /inet 192\.0\.2\.20\/24 /);
     assert.doesNotMatch(addresses, /192\.0\.2\.10/);
     assert.deepEqual(
-      await pendingChanges(handle.plugin, { interfaces: bridge('192.0.2.20') }, fx.log),
+      await pendingChanges(handle.plugin, { interfaces: [bridge('192.0.2.20')] }, fx.log),
       [],
     );
   });
@@ -135,7 +122,7 @@ describe('network plugin on a real NetworkManager, in its own namespace', () => 
       'next-hop-interface': 'br0',
     };
     await applyAndExpectChanged(handle, fx, {
-      interfaces: bridge('192.0.2.10'),
+      interfaces: [bridge('192.0.2.10')],
       routes: { config: [route] },
     });
     assert.match(
@@ -173,7 +160,7 @@ describe('network plugin on a real NetworkManager, in its own namespace', () => 
   });
 
   it('removes the bridge with state absent: no profile, no link', async () => {
-    await applyAndExpectChanged(handle, fx, { interfaces: bridge('192.0.2.10') });
+    await applyAndExpectChanged(handle, fx, { interfaces: [bridge('192.0.2.10')] });
     await applyAndExpectChanged(handle, fx, { interfaces: [{ name: 'br0', state: 'absent' }] });
     await assert.rejects(fx.nm.ip('link', 'show', 'br0'), /does not exist/);
     assert.doesNotMatch(await fx.nm.exec('nmcli', ['-t', '-f', 'NAME', 'connection']), /^br0$/m);
@@ -190,8 +177,8 @@ describe('network plugin on a real NetworkManager, in its own namespace', () => 
   });
 
   it('takes the bridge down with state down: the profile stays, the address goes', async () => {
-    await applyAndExpectChanged(handle, fx, { interfaces: bridge('192.0.2.10') });
-    const [up] = bridge('192.0.2.10');
+    await applyAndExpectChanged(handle, fx, { interfaces: [bridge('192.0.2.10')] });
+    const up = bridge('192.0.2.10');
     await applyAndExpectChanged(handle, fx, {
       interfaces: [{ ...up, name: 'br0', state: 'down' }],
     });
@@ -223,7 +210,7 @@ describe('network plugin on a real NetworkManager, in its own namespace', () => 
   it('creates a mac-vlan and a vxlan on the kernel types this machine has', async () => {
     const doc: NetworkSection = {
       interfaces: [
-        ...bridge('192.0.2.10'),
+        bridge('192.0.2.10'),
         {
           name: 'mv0',
           type: 'mac-vlan',
@@ -250,7 +237,7 @@ describe('network plugin on a real NetworkManager, in its own namespace', () => 
 
   it('queries a section that applies with an empty plan, and names only NetworkManager profiles', async () => {
     await applyAndExpectChanged(handle, fx, {
-      interfaces: bridge('192.0.2.10'),
+      interfaces: [bridge('192.0.2.10')],
       routes: {
         config: [
           {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { getProperty } from '../../src/dbus/bus.js';
 import { CHECKPOINT_RECORD_FILE } from '../../src/plugins/network/plugin.js';
-import type { NetworkInterface, NetworkSection } from '../../src/plugins/network/schema.js';
+import type { NetworkSection } from '../../src/plugins/network/schema.js';
 import { waitFor } from '../harness/processes.js';
 import {
   applyThroughDaemon,
@@ -16,17 +16,7 @@ import {
   startNetworkStack,
   type NetworkStack,
 } from '../helpers/network-stack.js';
-
-function bridge(ip: string): NetworkInterface {
-  return {
-    name: 'br0',
-    type: 'linux-bridge',
-    state: 'up',
-    ipv4: { enabled: true, dhcp: false, address: [{ ip, 'prefix-length': 24 }] },
-    ipv6: { enabled: false },
-    bridge: { options: { stp: { enabled: false } }, port: [{ name: 'veth-a' }] },
-  };
-}
+import { bridge, unverifiableMacVlan } from '../helpers/network-documents.js';
 
 const BEFORE: NetworkSection = { interfaces: [bridge('192.0.2.10')] };
 
@@ -44,21 +34,7 @@ describe('network checkpoints through the daemon', () => {
   });
 
   it('rolls back an apply that cannot verify: the resources fail with the reason, the previous address is back', async () => {
-    // NetworkManager takes the profile, but the kernel refuses a MAC-VLAN an MTU
-    // above its parent's (veth-b: 1500): the apply cannot verify.
-    const failing: NetworkSection = {
-      interfaces: [
-        bridge('192.0.2.20'),
-        {
-          name: 'mv0',
-          type: 'mac-vlan',
-          'mac-vlan': { 'base-iface': 'veth-b', mode: 'bridge' },
-          mtu: 9000,
-          ipv4: { enabled: false },
-          ipv6: { enabled: false },
-        },
-      ],
-    };
+    const failing = unverifiableMacVlan('192.0.2.20');
     const job = await applyThroughDaemon(net.stack, failing);
     assert.equal(job.state, 'failed');
     assert.deepEqual(

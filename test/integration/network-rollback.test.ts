@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CheckpointKeeper } from '../../src/plugins/network/checkpoint.js';
 import { NmClient, type NmCallOptions } from '../../src/plugins/network/nm-client.js';
 import { CHECKPOINT_RECORD_FILE } from '../../src/plugins/network/plugin.js';
-import type { NetworkInterface, NetworkSection } from '../../src/plugins/network/schema.js';
+import type { NetworkSection } from '../../src/plugins/network/schema.js';
 import {
   applyOnce,
   assertAllChanged,
@@ -14,19 +14,9 @@ import {
   type NetworkFixture,
   type PluginHandle,
 } from '../helpers/network.js';
+import { bridge, unverifiableMacVlan } from '../helpers/network-documents.js';
 
 const job = (): NmCallOptions => ({ signal: AbortSignal.timeout(10_000), priority: 'job' });
-
-function bridge(ip: string): NetworkInterface {
-  return {
-    name: 'br0',
-    type: 'linux-bridge',
-    state: 'up',
-    ipv4: { enabled: true, dhcp: false, address: [{ ip, 'prefix-length': 24 }] },
-    ipv6: { enabled: false },
-    bridge: { options: { stp: { enabled: false } }, port: [{ name: 'veth-a' }] },
-  };
-}
 
 async function devicePath(client: NmClient, name: string): Promise<string> {
   for (const path of await client.getAllDevices(job())) {
@@ -63,21 +53,7 @@ describe('network checkpoints: rollback when an apply cannot verify or fails, st
   });
 
   it('rolls back an apply that cannot verify: the previous address is back, the new interface gone', async () => {
-    // NetworkManager accepts the profile, but the kernel refuses a MAC-VLAN an
-    // MTU above its parent's (veth-b: 1500): the apply cannot verify.
-    const doc: NetworkSection = {
-      interfaces: [
-        bridge('192.0.2.20'),
-        {
-          name: 'mv0',
-          type: 'mac-vlan',
-          'mac-vlan': { 'base-iface': 'veth-b', mode: 'bridge' },
-          mtu: 9000,
-          ipv4: { enabled: false },
-          ipv6: { enabled: false },
-        },
-      ],
-    };
+    const doc = unverifiableMacVlan('192.0.2.20');
     const { planned, outcomes } = await applyOnce(handle.plugin, doc, fx.log);
     assert.deepEqual(
       planned.map((change) => [change.resource, change.action]),
