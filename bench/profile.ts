@@ -11,7 +11,7 @@ import { systemdBusArgs } from '../test/harness/daemon.js';
 import { startStack } from '../test/harness/stack.js';
 import { startSystemdUser, type SystemdUser } from '../test/harness/systemd-user.js';
 import { applyDone, QUIET } from './lib/sections.js';
-import { quantile, round, samples } from './lib/timing.js';
+import { warmReads, type ReadRow } from './lib/speed.js';
 import { unitEnvironment } from './lib/unit-environment.js';
 import {
   installedPackages,
@@ -51,23 +51,12 @@ const stack = await startStack({
   },
 });
 const phases: { name: string; startUs: number; endUs: number }[] = [];
-const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
-const report: Record<string, { p50: number; p90: number }> = {};
-async function phase(name: string, call: () => Promise<unknown>): Promise<void> {
-  await call(); // one warm-up call outside the figures
-  const startUs = nowUs();
-  const ms = await samples(reps, call);
-  phases.push({ name, startUs, endUs: nowUs() });
-  report[name] = { p50: round(quantile(ms, 0.5), 2), p90: round(quantile(ms, 0.9), 2) };
-  console.error(`[profile] ${name}: p50 ${report[name]?.p50} ms, p90 ${report[name]?.p90} ms`);
-}
+let rows: ReadRow[];
 try {
   await applyDone(stack.client, document);
-  await phase('apply (warm no-op)', () => applyDone(stack.client, document));
-  await phase('Plan', () => stack.client.plan(document));
-  await phase('Verify', () => stack.client.verify());
-  await phase('Query(systemd)', () => stack.client.query(['systemd']));
-  await phase('Query(packagekit)', () => stack.client.query(['packagekit']));
+  rows = await warmReads(stack.client, document, reps, (name, startUs, endUs) =>
+    phases.push({ name, startUs, endUs }),
+  );
 } finally {
   await stack.stop();
   unit.listener?.close();
@@ -75,4 +64,6 @@ try {
 }
 if (profileDir !== undefined)
   writeFileSync(join(profileDir, 'phases.json'), JSON.stringify(phases));
-console.log(JSON.stringify({ reps, report }, null, 1));
+for (const row of rows)
+  console.error(`[profile] ${row.call}: p50 ${row.p50Ms} ms, p90 ${row.p90Ms} ms`);
+console.log(JSON.stringify({ reps, rows }, null, 1));

@@ -11,11 +11,20 @@ export interface ReadRow {
   p90Ms: number;
 }
 
-/** Each read `reps` times after one warm-up call: p50 and p90, one client. */
+/** When a call's timed samples began and ended (µs, the clock V8's profiles use). */
+export type PhaseMark = (call: string, startUs: number, endUs: number) => void;
+
+const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * Each call `reps` times after one warm-up call: p50 and p90, one client.
+ * `mark` hears each call's time span (bench/profile.ts splits a CPU profile by it).
+ */
 export async function warmReads(
   client: StateManagerClient,
   document: string,
   reps: number,
+  mark?: PhaseMark,
 ): Promise<ReadRow[]> {
   const calls: [string, () => Promise<unknown>][] = [
     ['Query(systemd)', () => client.query(['systemd'])],
@@ -27,7 +36,9 @@ export async function warmReads(
   const rows: ReadRow[] = [];
   for (const [call, run] of calls) {
     await run();
+    const startUs = nowUs();
     const ms = await samples(reps, run);
+    mark?.(call, startUs, nowUs());
     rows.push({ call, p50Ms: round(median(ms), 2), p90Ms: round(quantile(ms, 0.9), 2) });
   }
   return rows;

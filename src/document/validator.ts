@@ -88,11 +88,6 @@ export class SchemaChecker {
     return this.compiled;
   }
 
-  /** Compiles (or loads) now rather than at the first check. */
-  prepare(): void {
-    void this.validate;
-  }
-
   problems(value: unknown): string[] {
     const validate = this.validate;
     if (validate(value)) return [];
